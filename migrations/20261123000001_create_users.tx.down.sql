@@ -1,0 +1,5 @@
+DROP TABLE dev_signing_keys;
+
+--bun:split
+
+DROP TABLE users;

@@ -1,0 +1,16 @@
+// Package gqltypes names the instantiations of generic types that the GraphQL schema binds
+// to (gqlgen binds a schema type to a named Go type).
+package gqltypes
+
+import (
+	"github.com/originhub/originhub/internal/relay"
+	"github.com/originhub/originhub/models"
+)
+
+// Connections and edges bound by gqlgen.yml.
+type (
+	TechnologyConnection  = relay.Connection[models.Technology]
+	TechnologyEdge        = relay.Edge[models.Technology]
+	LedgerBatchConnection = relay.Connection[models.LedgerBatch]
+	LedgerBatchEdge       = relay.Edge[models.LedgerBatch]
+)

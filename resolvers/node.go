@@ -1,0 +1,64 @@
+package resolvers
+
+import (
+	"context"
+	"errors"
+	"strconv"
+
+	"github.com/vikstrous/dataloadgen"
+
+	"github.com/originhub/originhub/internal/loaders"
+	"github.com/originhub/originhub/internal/relay"
+	"github.com/originhub/originhub/internal/user"
+	"github.com/originhub/originhub/models"
+)
+
+// GraphQL type names used in global IDs.
+const (
+	typeUser        = "User"
+	typeLedgerBatch = "LedgerBatch"
+)
+
+// node resolves a global ID for the viewer. Objects the viewer may not see resolve to null,
+// exactly like objects that do not exist, so IDs reveal nothing about other users.
+func (r *Resolver) node(ctx context.Context, id string) (models.Node, error) {
+	gid, err := relay.DecodeID(id)
+	if err != nil {
+		return nil, err
+	}
+	v, ok := user.ViewerFrom(ctx)
+	if !ok {
+		return nil, nil // every Node type so far is private
+	}
+	var n models.Node
+	switch gid.Type {
+	case typeUser:
+		key, perr := strconv.ParseInt(gid.Key, 10, 64)
+		if perr != nil {
+			return nil, relay.ErrInvalidID
+		}
+		var u models.User
+		if u, err = r.Users.ByID(ctx, v, key); err == nil {
+			n = &u
+		}
+	case typeLedgerBatch:
+		var b models.LedgerBatch
+		if b, err = loaders.For(ctx).LedgerBatch(ctx, gid.Key); err == nil {
+			n = &b
+		}
+	default:
+		return nil, relay.ErrInvalidID
+	}
+	if errors.Is(err, user.ErrNotFound) || errors.Is(err, dataloadgen.ErrNotFound) {
+		return nil, nil
+	}
+	return n, err
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}

@@ -1,0 +1,36 @@
+// Package resolvers holds OriginHub's GraphQL resolvers: each takes the viewer from the
+// context, converts the arguments, calls one domain service, and maps the result.
+package resolvers
+
+import (
+	"log/slog"
+
+	"github.com/originhub/originhub/graph"
+	"github.com/originhub/originhub/internal/ledger/outbox"
+	"github.com/originhub/originhub/internal/loaders"
+	"github.com/originhub/originhub/internal/pubsub"
+	"github.com/originhub/originhub/internal/technology"
+	"github.com/originhub/originhub/internal/user"
+)
+
+// Resolver holds the services the resolvers call.
+type Resolver struct {
+	Users             *user.Service
+	TechnologyService *technology.Service
+	Batches           *outbox.Store
+	Bus               *pubsub.Bus
+	Log               *slog.Logger
+}
+
+// Config builds the gqlgen configuration: resolvers, directives and complexity functions.
+func Config(r *Resolver) graph.Config {
+	c := graph.Config{Resolvers: r}
+	c.Directives.Authenticated = authenticated
+	setComplexity(&c.Complexity)
+	return c
+}
+
+// LoaderSources returns what the per-request loaders read from.
+func (r *Resolver) LoaderSources() loaders.Sources {
+	return loaders.Sources{Batches: r.Batches}
+}

@@ -1,0 +1,4 @@
+// Command originhub runs the OriginHub platform; see README.md.
+package main
+
+func main() {}

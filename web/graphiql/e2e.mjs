@@ -46,6 +46,7 @@ const timeout = Number(opt.timeout);
 
 const failures = [];
 const fail = (msg) => {
+  if (failures.includes(msg)) return; // route and request events see the same request
   failures.push(msg);
   console.error(`FAIL ${msg}`);
 };

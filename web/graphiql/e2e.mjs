@@ -18,6 +18,7 @@
 //   --screenshot PATH           where to save the final screenshot (default: $TMPDIR/graphiql-e2e.png)
 //   --timeout MS                how long to wait for each step (default 30000)
 //   --chromium PATH             browser executable (default /usr/bin/chromium)
+//   --insecure                  accept a self-signed HTTPS certificate (local test servers)
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,6 +35,7 @@ const { values: opt, positionals } = parseArgs({
     screenshot: { type: 'string', default: path.join(os.tmpdir(), 'graphiql-e2e.png') },
     timeout: { type: 'string', default: '30000' },
     chromium: { type: 'string', default: '/usr/bin/chromium' },
+    insecure: { type: 'boolean', default: false },
   },
 });
 if (positionals.length !== 1) {
@@ -74,7 +76,10 @@ const browser = await chromium.launch({
 });
 
 try {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const context = await browser.newContext({
+    viewport: { width: 1400, height: 900 },
+    ignoreHTTPSErrors: opt.insecure,
+  });
   const requests = [];
   // Any request to another host is recorded as a failure and aborted, so a
   // CDN dependency shows up here even on a machine that has internet access.
@@ -129,6 +134,11 @@ try {
   if (opt.subscription !== undefined) {
     await run(page, opt.subscription, opt['expect-subscription'], 'subscription');
     if (!sockets.length) fail('subscription opened no WebSocket');
+    // The socket's scheme must follow the page's: wss: on https:, ws: on http:.
+    const wantScheme = pageURL.protocol === 'https:' ? 'wss:' : 'ws:';
+    for (const url of sockets) {
+      if (new URL(url).protocol !== wantScheme) fail(`websocket ${url} on a ${pageURL.protocol} page`);
+    }
   }
 
   await page.screenshot({ path: opt.screenshot });

@@ -9,8 +9,11 @@
 // connection_init payload's Authorization, then "complete". That lets the
 // e2e script prove that headers typed in GraphiQL reach both transports.
 //
-//	go run ./internal/graphiql/testserver -addr 127.0.0.1:8089
+//	go run ./internal/graphiql/testserver -addr 127.0.0.1:8089 [-tls]
 //	node web/graphiql/e2e.mjs http://127.0.0.1:8089/graphiql/ --headers '{"Authorization":"Bearer t"}' ...
+//
+// With -tls it serves HTTPS with a throwaway self-signed certificate (the
+// e2e script's --insecure accepts it), to check that subscriptions use wss:.
 package main
 
 import (
@@ -18,7 +21,9 @@ import (
 	"errors"
 	"flag"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 
 	"github.com/gorilla/websocket"
@@ -28,6 +33,7 @@ import (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8089", "listen address")
+	useTLS := flag.Bool("tls", false, "serve HTTPS with a self-signed certificate")
 	flag.Parse()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
@@ -36,6 +42,20 @@ func main() {
 	mux.Handle("GET /{$}", http.RedirectHandler("/graphiql/", http.StatusFound))
 	mux.Handle("/graphql", stub{logger: logger})
 
+	if *useTLS {
+		// httptest's server brings a ready self-signed certificate for
+		// 127.0.0.1, which is all a local browser check needs.
+		ln, err := net.Listen("tcp", *addr)
+		if err != nil {
+			logger.Error("listen", "err", err)
+			os.Exit(1)
+		}
+		srv := httptest.NewUnstartedServer(mux)
+		srv.Listener = ln
+		srv.StartTLS()
+		logger.Info("testserver listening", "url", srv.URL+"/graphiql/")
+		select {} // serve until killed
+	}
 	logger.Info("testserver listening", "url", "http://"+*addr+"/graphiql/")
 	if err := http.ListenAndServe(*addr, mux); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		logger.Error("serve", "err", err)

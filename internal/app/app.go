@@ -1,0 +1,234 @@
+// Package app wires OriginHub's parts together for each role of the binary: it is the one
+// composition root, used by server.go and by end-to-end tests.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"github.com/uptrace/bun"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/originhub/originhub/internal/api"
+	"github.com/originhub/originhub/internal/auth"
+	"github.com/originhub/originhub/internal/config"
+	"github.com/originhub/originhub/internal/db"
+	"github.com/originhub/originhub/internal/graphiql"
+	"github.com/originhub/originhub/internal/ledger/outbox"
+	"github.com/originhub/originhub/internal/pubsub"
+	"github.com/originhub/originhub/internal/technology"
+	"github.com/originhub/originhub/internal/user"
+	"github.com/originhub/originhub/resolvers"
+	"github.com/originhub/originhub/tasks"
+)
+
+// App holds the connections and services of one process.
+type App struct {
+	Config  config.Config
+	Log     *slog.Logger
+	DB      *bun.DB
+	Redis   *redis.Client
+	Bus     *pubsub.Bus
+	Metrics *api.Metrics
+	Clock   func() time.Time
+
+	// DevIssuer mints tokens when no external issuer is configured; nil otherwise.
+	DevIssuer *auth.DevIssuer
+	verifier  *auth.Verifier
+
+	Users *user.Service
+
+	redisOpt asynq.RedisClientOpt
+	closers  []func() error
+}
+
+// New opens the database and Redis and builds the services. It does not migrate.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+	a := &App{Config: cfg, Log: log, Metrics: api.NewMetrics(), Clock: func() time.Time { return time.Now().UTC() }}
+	var err error
+	a.DB, err = db.Open(ctx, db.Options{URI: cfg.Database.URI, PoolSize: cfg.Database.PoolSize, Debug: cfg.Debug, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, a.DB.Close)
+
+	a.Redis = redis.NewClient(&redis.Options{
+		Addr: cfg.Redis.Addr, Username: cfg.Redis.Username, Password: cfg.Redis.Password.Reveal(), DB: cfg.Redis.CacheDB,
+		DialTimeout: 5 * time.Second, ReadTimeout: 3 * time.Second, WriteTimeout: 3 * time.Second,
+	})
+	a.closers = append(a.closers, a.Redis.Close)
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := a.Redis.Ping(pingCtx).Err(); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("connect to redis at %s: %w", cfg.Redis.Addr, err)
+	}
+	a.redisOpt = asynq.RedisClientOpt{
+		Addr: cfg.Redis.Addr, Username: cfg.Redis.Username, Password: cfg.Redis.Password.Reveal(), DB: cfg.Redis.BrokerDB,
+	}
+	a.Bus = pubsub.New(a.Redis, log)
+	a.closers = append(a.closers, a.Bus.Close)
+	a.Users = user.NewService(a.DB)
+
+	if err := a.setUpAuth(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) setUpAuth(ctx context.Context) error {
+	vcfg := auth.VerifierConfig{
+		JWKSURL: a.Config.Auth.JWKSURL, Issuer: a.Config.Auth.Issuer, Audience: a.Config.Auth.Audience, Logger: a.Log,
+	}
+	if a.Config.Auth.DevMode() {
+		iss, err := auth.NewDevIssuer(ctx, dbKeyStore{db: a.DB}, auth.DevIssuerConfig{
+			Issuer: a.Config.Auth.Issuer, Audience: a.Config.Auth.Audience, Clock: a.Clock,
+		})
+		if err != nil {
+			return fmt.Errorf("dev token issuer: %w", err)
+		}
+		a.DevIssuer = iss
+		vcfg = iss.VerifierConfig()
+	}
+	// The verifier's background JWKS refresh lives as long as the process, not the request
+	// that happened to build it.
+	v, err := auth.NewVerifier(context.WithoutCancel(ctx), vcfg)
+	if err != nil {
+		return fmt.Errorf("token verifier: %w", err)
+	}
+	a.verifier = v
+	a.closers = append(a.closers, func() error { return v.Close(context.Background()) })
+	return nil
+}
+
+// Close releases every connection, in reverse order of opening.
+func (a *App) Close() error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i]())
+	}
+	a.closers = nil
+	return errors.Join(errs...)
+}
+
+// Resolver returns the GraphQL resolver root.
+func (a *App) Resolver() *resolvers.Resolver {
+	return &resolvers.Resolver{
+		Users:             a.Users,
+		TechnologyService: technology.NewService(a.DB),
+		Batches:           outbox.NewStore(a.DB),
+		Bus:               a.Bus,
+		Log:               a.Log,
+	}
+}
+
+// Handler returns the HTTP handler of the API role, with the dev endpoints when the
+// corresponding real services are not configured.
+func (a *App) Handler() http.Handler {
+	mounts := map[string]http.Handler{
+		"/graphiql/": http.StripPrefix("/graphiql", graphiql.Handler(graphiql.Options{})),
+	}
+	if a.DevIssuer != nil {
+		mounts["GET /.well-known/jwks.json"] = a.DevIssuer.JWKSHandler()
+	}
+	return api.New(api.Deps{
+		Config:   a.Config.HTTP,
+		Log:      a.Log,
+		DB:       a.DB,
+		Redis:    a.Redis,
+		Resolver: a.Resolver(),
+		Users:    a.Users,
+		Metrics:  a.Metrics,
+		Authenticate: func(ctx context.Context, authorization string) (string, error) {
+			s, err := a.verifier.VerifyHeader(ctx, authorization)
+			return s.ID, err
+		},
+		Mounts: mounts,
+	})
+}
+
+// ServeAPI serves the API on ln until ctx ends, then drains in-flight requests.
+func (a *App) ServeAPI(ctx context.Context, ln net.Listener) error {
+	inspector := asynq.NewInspector(a.redisOpt)
+	defer inspector.Close()
+	if err := a.Metrics.RegisterQueues(inspector); err != nil {
+		return fmt.Errorf("register queue metrics: %w", err)
+	}
+	srv := api.Server(a.Config.HTTP, a.Handler(), a.Log)
+	// Subscriptions end with the process: cancel their contexts on shutdown.
+	srv.BaseContext = func(net.Listener) context.Context { return ctx }
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.Log.InfoContext(ctx, "api listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve http: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.Config.HTTP.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("drain http: %w", err)
+	}
+	a.Log.Info("api stopped")
+	return nil
+}
+
+// RunWorker processes tasks until ctx ends, then lets running tasks finish (up to the
+// shutdown timeout) and stops.
+func (a *App) RunWorker(ctx context.Context) error {
+	srv := tasks.NewServer(a.redisOpt, tasks.ServerConfig{
+		Concurrency: a.Config.Worker.Concurrency, ShutdownTimeout: a.Config.HTTP.ShutdownTimeout,
+	}, a.Log)
+	mux := tasks.NewMux(&tasks.Handlers{DB: a.DB, Log: a.Log, Clock: a.Clock})
+	if err := srv.Start(mux); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	a.Log.InfoContext(ctx, "worker started", "concurrency", a.Config.Worker.Concurrency)
+	<-ctx.Done()
+	srv.Shutdown()
+	a.Log.Info("worker stopped")
+	return nil
+}
+
+// RunScheduler enqueues the periodic tasks until ctx ends.
+func (a *App) RunScheduler(ctx context.Context) error {
+	s, err := tasks.NewScheduler(a.redisOpt, a.Log)
+	if err != nil {
+		return err
+	}
+	if err := s.Start(); err != nil {
+		return fmt.Errorf("start scheduler: %w", err)
+	}
+	a.Log.InfoContext(ctx, "scheduler started")
+	<-ctx.Done()
+	s.Shutdown()
+	a.Log.Info("scheduler stopped")
+	return nil
+}
+
+// Roles selects what RunRoles runs.
+type Roles struct{ API, Worker, Scheduler bool }
+
+// RunRoles runs the selected roles until ctx ends or one fails; ln is the API listener.
+func (a *App) RunRoles(ctx context.Context, r Roles, ln net.Listener) error {
+	g, ctx := errgroup.WithContext(ctx)
+	if r.API {
+		g.Go(func() error { return a.ServeAPI(ctx, ln) })
+	}
+	if r.Worker {
+		g.Go(func() error { return a.RunWorker(ctx) })
+	}
+	if r.Scheduler {
+		g.Go(func() error { return a.RunScheduler(ctx) })
+	}
+	return g.Wait()
+}

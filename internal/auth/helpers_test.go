@@ -216,15 +216,22 @@ type jwksServer struct {
 	body   atomic.Pointer[[]byte]
 	status atomic.Int32
 	hits   atomic.Int32
+	// hit receives a value per request (dropped when full), so a test can
+	// wait for a fetch instead of sleeping.
+	hit chan struct{}
 }
 
 func newJWKSServer(t testing.TB, set jwk.Set) *jwksServer {
 	t.Helper()
-	s := &jwksServer{}
+	s := &jwksServer{hit: make(chan struct{}, 64)}
 	s.setKeys(t, set)
 	s.status.Store(http.StatusOK)
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.hits.Add(1)
+		select {
+		case s.hit <- struct{}{}:
+		default:
+		}
 		if code := int(s.status.Load()); code != http.StatusOK {
 			http.Error(w, "unavailable", code)
 			return

@@ -69,8 +69,11 @@ func newRemoteKeys(ctx context.Context, cfg VerifierConfig) (*remoteKeys, error)
 	cache, err := jwk.NewCache(ctx, httprc.NewClient(
 		httprc.WithHTTPClient(hc),
 		httprc.WithErrorSink(sink),
-		// One JWKS URL needs one worker; the default five would idle.
-		httprc.WithWorkers(1),
+		// Two workers: registering starts a background fetch, and the
+		// synchronous fetch in start (or for an unknown kid) must not queue
+		// behind it, or a stalled issuer would cost two timeouts and hide
+		// the real cause behind our own deadline. The default five would idle.
+		httprc.WithWorkers(2),
 	))
 	if err != nil {
 		return nil, fmt.Errorf("start jwks cache: %w", err)

@@ -159,7 +159,7 @@ func (rk *remoteKeys) key(ctx context.Context, kid string) (jwk.Key, error) {
 	}
 	now := rk.clock()
 	if !rk.lastForced.IsZero() && now.Sub(rk.lastForced) < rk.minRefresh {
-		return nil, fmt.Errorf("%w: unknown key id %q (jwks refreshed %s ago)", ErrInvalidSignature, kid, now.Sub(rk.lastForced))
+		return nil, fmt.Errorf("%w: unknown key id %q (jwks refreshed %s ago)", ErrInvalidSignature, clip(kid), now.Sub(rk.lastForced))
 	}
 	rk.lastForced = now
 	set, err := rk.refresh(ctx)
@@ -169,7 +169,7 @@ func (rk *remoteKeys) key(ctx context.Context, kid string) (jwk.Key, error) {
 	if k, ok := set.LookupKeyID(kid); ok {
 		return k, nil
 	}
-	return nil, fmt.Errorf("%w: unknown key id %q", ErrInvalidSignature, kid)
+	return nil, fmt.Errorf("%w: unknown key id %q", ErrInvalidSignature, clip(kid))
 }
 
 func (rk *remoteKeys) close(ctx context.Context) error {

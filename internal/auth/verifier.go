@@ -176,7 +176,7 @@ func (v *Verifier) Verify(ctx context.Context, rawToken string) (Claims, error) 
 	// can never reach a verifier, whatever the key set holds.
 	wantKty, ok := allowedKeyType(hdr.Alg)
 	if !ok {
-		return Claims{}, fmt.Errorf("%w: %q", ErrAlgorithmNotAllowed, hdr.Alg)
+		return Claims{}, fmt.Errorf("%w: %q", ErrAlgorithmNotAllowed, clip(hdr.Alg))
 	}
 	alg, ok := jwa.LookupSignatureAlgorithm(hdr.Alg)
 	if !ok {
@@ -252,6 +252,16 @@ func parseHeader(raw string) (jwsHeader, error) {
 		return jwsHeader{}, fmt.Errorf("%w: header has no alg", ErrMalformedToken)
 	}
 	return h, nil
+}
+
+// clip shortens a caller-chosen header value before it goes into an error
+// message, so a hostile token cannot flood the logs.
+func clip(s string) string {
+	const maxLen = 64
+	if len(s) <= maxLen {
+		return s
+	}
+	return s[:maxLen] + "..."
 }
 
 // checkKey refuses a key that cannot legitimately verify alg: a key pinned
@@ -354,7 +364,7 @@ type staticKeys struct{ set jwk.Set }
 func (s staticKeys) key(_ context.Context, kid string) (jwk.Key, error) {
 	k, ok := s.set.LookupKeyID(kid)
 	if !ok {
-		return nil, fmt.Errorf("%w: unknown key id %q", ErrInvalidSignature, kid)
+		return nil, fmt.Errorf("%w: unknown key id %q", ErrInvalidSignature, clip(kid))
 	}
 	return k, nil
 }

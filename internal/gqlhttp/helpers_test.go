@@ -24,11 +24,21 @@ const testDepth = 5
 // depth limit, mounted on GET and POST /graphql.
 func newHandler(t *testing.T, opts gqlhttp.Options, ws gqlhttp.WebsocketOptions) http.Handler {
 	t.Helper()
+	return mount(newServer(opts, ws))
+}
+
+// newServer builds the gqlgen server of newHandler, for tests that add more.
+func newServer(opts gqlhttp.Options, ws gqlhttp.WebsocketOptions) *handler.Server {
 	srv := handler.New(testschema.New())
 	gqlhttp.AddTransports(srv, opts, ws)
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](16)})
 	srv.Use(gqlhttp.DepthLimit{Max: testDepth})
+	return srv
+}
+
+// mount serves srv on GET and POST /graphql, as the real server does.
+func mount(srv *handler.Server) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /graphql", srv)
 	mux.Handle("POST /graphql", srv)

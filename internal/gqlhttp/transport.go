@@ -76,9 +76,10 @@ func (t POST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecu
 	execute(r.Context(), w, exec, mediaType, params, false)
 }
 
-// Supports reports whether r is a GET that is not a WebSocket upgrade.
+// Supports reports whether r is a GET (or HEAD, which net/http routes with
+// GET and answers without a body) that is not a WebSocket upgrade.
 func (t GET) Supports(r *http.Request) bool {
-	return r.Method == http.MethodGet && r.Header.Get("Upgrade") == ""
+	return (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.Header.Get("Upgrade") == ""
 }
 
 // Do answers one GET request. See the package documentation for the status

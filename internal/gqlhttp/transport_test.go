@@ -213,6 +213,16 @@ func TestGETVariesOnAccept(t *testing.T) {
 	}
 }
 
+func TestHEAD(t *testing.T) {
+	h := newHandler(t, gqlhttp.Options{}, gqlhttp.WebsocketOptions{})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodHead, "/graphql?"+qs("query", "{ __typename }"), nil))
+	res := rec.Result()
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != js+"; charset=utf-8" {
+		t.Errorf("HEAD = %d %q, want 200 %s", res.StatusCode, res.Header.Get("Content-Type"), js)
+	}
+}
+
 func TestBodyLimit(t *testing.T) {
 	// A valid request padded with whitespace to exactly n bytes.
 	padded := func(n int) string {

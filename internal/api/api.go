@@ -38,7 +38,9 @@ type Deps struct {
 func New(d Deps) http.Handler {
 	mux := http.NewServeMux()
 	gql := newGraphQL(d)
-	mux.Handle("/graphql", withAuth(d, gql))
+	// Method patterns make net/http answer other methods with 405 and an Allow header.
+	mux.Handle("GET /graphql", withAuth(d, gql))
+	mux.Handle("POST /graphql", withAuth(d, gql))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

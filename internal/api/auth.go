@@ -8,6 +8,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 
+	"github.com/originhub/originhub/internal/gqlhttp"
 	"github.com/originhub/originhub/internal/loaders"
 	"github.com/originhub/originhub/internal/user"
 )
@@ -55,14 +56,10 @@ func withAuth(d Deps, next http.Handler) http.Handler {
 	})
 }
 
-// CloseCodeForbidden is the WebSocket close code for a missing or bad token (graphql-ws).
-const CloseCodeForbidden = 4403
-
-var errMissingToken = errors.New("missing token: send {\"Authorization\": \"Bearer <token>\"} in the connection_init payload")
-
-// websocketInit authenticates a graphql-ws connection from its connection_init payload.
-func websocketInit(d Deps) transport.WebsocketInitFunc {
-	return func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+// websocketAuth authenticates a graphql-ws connection from its connection_init payload
+// ({"Authorization": "Bearer <token>"}); gqlhttp closes the socket with 4403 on failure.
+func websocketAuth(d Deps) gqlhttp.AuthFunc {
+	return func(ctx context.Context, p transport.InitPayload) (context.Context, error) {
 		h := p.Authorization()
 		if h == "" {
 			if v, ok := p["authorization"].(string); ok {
@@ -70,13 +67,10 @@ func websocketInit(d Deps) transport.WebsocketInitFunc {
 			}
 		}
 		if h == "" {
-			return transport.WithWebsocketCloseCode(ctx, CloseCodeForbidden), nil, errMissingToken
+			return ctx, errMissingToken
 		}
-		ctx2, err := authenticate(ctx, d, h)
-		if err != nil {
-			d.Log.InfoContext(ctx, "websocket authentication refused", "err", err)
-			return transport.WithWebsocketCloseCode(ctx, CloseCodeForbidden), nil, fmt.Errorf("unauthenticated: %w", err)
-		}
-		return ctx2, nil, nil
+		return authenticate(ctx, d, h)
 	}
 }
+
+var errMissingToken = errors.New("missing token: send {\"Authorization\": \"Bearer <token>\"} in the connection_init payload")

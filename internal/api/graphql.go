@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -10,43 +11,40 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
-	coderws "github.com/coder/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/originhub/originhub/graph"
+	"github.com/originhub/originhub/internal/auth"
+	"github.com/originhub/originhub/internal/gqlhttp"
 	"github.com/originhub/originhub/resolvers"
 )
 
 func newGraphQL(d Deps) http.Handler {
 	srv := handler.New(graph.NewExecutableSchema(resolvers.Config(d.Resolver)))
-	srv.AddTransport(transport.Websocket{
-		KeepAlivePingInterval: 10 * time.Second,
-		InitFunc:              websocketInit(d),
-		InitTimeout:           10 * time.Second,
-		// Same-origin pages may always connect; other origins only when configured.
-		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: coderws.AcceptOptions{
-			OriginPatterns: originPatterns(d.Config.CORSOrigins),
-		}},
+	gqlhttp.AddTransports(srv, gqlhttp.Options{MaxBodyBytes: d.Config.MaxBodyBytes}, gqlhttp.WebsocketOptions{
+		AllowedOrigins: d.Config.CORSOrigins,
+		PingInterval:   15 * time.Second,
+		Auth:           websocketAuth(d),
+		OnAuthError: func(ctx context.Context, err error) {
+			d.Log.InfoContext(ctx, "websocket authentication refused", "err", err)
+		},
 	})
-	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: newAPQCache(d.Redis)})
+	srv.Use(gqlhttp.DepthLimit{Max: d.Config.MaxDepth})
 	srv.Use(extension.FixedComplexityLimit(d.Config.MaxComplexity))
-	srv.Use(rejectBadToken{})
+	srv.Use(rejectBadToken{log: d.Log})
 	srv.Use(d.Metrics.graphqlExtension())
 	srv.SetErrorPresenter(resolvers.Presenter(d.Log, RequestID))
 	srv.SetRecoverFunc(resolvers.Recover(d.Log))
-	return withBodyLimit(d.Config.MaxBodyBytes, withTimeout(d.Config.RequestTimeout, srv))
+	return withTimeout(d.Config.RequestTimeout, srv)
 }
 
 // rejectBadToken refuses an operation whose request carried a token that failed
 // verification, before anything runs.
-type rejectBadToken struct{}
+type rejectBadToken struct{ log *slog.Logger }
 
 var _ interface {
 	graphql.HandlerExtension
@@ -55,25 +53,22 @@ var _ interface {
 
 func (rejectBadToken) ExtensionName() string                   { return "RejectBadToken" }
 func (rejectBadToken) Validate(graphql.ExecutableSchema) error { return nil }
-func (rejectBadToken) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+func (r rejectBadToken) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	if err := authError(ctx); err != nil {
-		e := gqlerror.Errorf("unauthenticated: %s", err.Error())
-		e.Extensions = map[string]any{"code": resolvers.CodeUnauthenticated}
+		var e *gqlerror.Error
+		if auth.Unauthenticated(err) {
+			e = gqlerror.Errorf("unauthenticated: %s", err.Error())
+			e.Extensions = map[string]any{"code": resolvers.CodeUnauthenticated}
+		} else {
+			// The issuer's keys or the database failed us: not the caller's fault.
+			rid := RequestID(ctx)
+			r.log.ErrorContext(ctx, "authentication failed", "err", err, "request_id", rid)
+			e = gqlerror.Errorf("authentication is unavailable (request id %s)", rid)
+			e.Extensions = map[string]any{"code": resolvers.CodeInternal}
+		}
 		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{e}})
 	}
 	return next(ctx)
-}
-
-// withBodyLimit caps request bodies; a larger body fails to parse with a clear error.
-func withBodyLimit(n int64, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > n {
-			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, n)
-		next.ServeHTTP(w, r)
-	})
 }
 
 // withTimeout bounds queries and mutations; WebSocket connections live as long as the client.

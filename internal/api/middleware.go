@@ -114,16 +114,3 @@ func withCORS(origins []string, next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
-
-// originPatterns turns configured CORS origins (scheme://host[:port]) into the host
-// patterns the WebSocket library matches Origin headers against.
-func originPatterns(origins []string) []string {
-	out := make([]string, 0, len(origins))
-	for _, o := range origins {
-		if i := strings.Index(o, "://"); i >= 0 {
-			o = o[i+3:]
-		}
-		out = append(out, o)
-	}
-	return out
-}

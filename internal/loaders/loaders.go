@@ -40,7 +40,9 @@ func New(src Sources, v user.Viewer) *Loaders {
 type ctxKey struct{}
 
 // With returns ctx carrying l.
-func With(ctx context.Context, l *Loaders) context.Context { return context.WithValue(ctx, ctxKey{}, l) }
+func With(ctx context.Context, l *Loaders) context.Context {
+	return context.WithValue(ctx, ctxKey{}, l)
+}
 
 // For returns the loaders of ctx, or nil for an anonymous request.
 func For(ctx context.Context) *Loaders {

@@ -4,6 +4,7 @@ package outbox
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -79,3 +80,18 @@ type Event struct {
 
 // UserTopic is the pub/sub topic of one user's batch events.
 func UserTopic(userID int64) string { return "ledger-batch:user:" + strconv.FormatInt(userID, 10) }
+
+// Publisher sends events to subscribers (internal/pubsub.Bus).
+type Publisher interface {
+	Publish(ctx context.Context, topic string, payload []byte) error
+}
+
+// Notify tells userID's subscribers, on every API replica, that a batch changed. Call it
+// after the change committed.
+func Notify(ctx context.Context, p Publisher, userID int64, ev Event) error {
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("encode batch event: %w", err)
+	}
+	return p.Publish(ctx, UserTopic(userID), b)
+}

@@ -151,6 +151,19 @@ func runServe(ctx context.Context, env cmdEnv, args []string) error {
 	if *addr != "" {
 		cfg.HTTP.Addr = *addr
 	}
+	if err := prepareDatabase(ctx, cfg, log); err != nil {
+		return err
+	}
+	a, err := app.New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return listenAndRun(ctx, a, app.Roles{API: true, Worker: true, Scheduler: true})
+}
+
+// prepareDatabase creates the database if it is missing and applies pending migrations.
+func prepareDatabase(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	created, err := db.EnsureDatabase(ctx, cfg.Database.URI)
 	if err != nil {
 		return err
@@ -158,19 +171,19 @@ func runServe(ctx context.Context, env cmdEnv, args []string) error {
 	if created {
 		log.Info("database created", "database", cfg.Database.DatabaseName())
 	}
-	a, err := app.New(ctx, cfg, log)
+	d, err := db.Open(ctx, db.Options{URI: cfg.Database.URI, PoolSize: 2})
 	if err != nil {
 		return err
 	}
-	defer a.Close()
-	applied, err := migrations.Up(ctx, a.DB)
+	defer d.Close()
+	applied, err := migrations.Up(ctx, d)
 	if err != nil {
 		return err
 	}
 	if len(applied) > 0 {
 		log.Info("migrations applied", "count", len(applied), "last", applied[len(applied)-1])
 	}
-	return listenAndRun(ctx, a, app.Roles{API: true, Worker: true, Scheduler: true})
+	return nil
 }
 
 func runRole(r app.Roles) func(context.Context, cmdEnv, []string) error {
@@ -281,7 +294,8 @@ func runToken(ctx context.Context, env cmdEnv, args []string) error {
 	if !cfg.Auth.DevMode() {
 		return errors.New("token works only in dev-auth mode (AUTH_JWKS_URL is set: get tokens from your issuer)")
 	}
-	if _, err := db.EnsureDatabase(ctx, cfg.Database.URI); err != nil {
+	// The dev key lives in the database; a token asked for before the first serve still works.
+	if err := prepareDatabase(ctx, cfg, log); err != nil {
 		return err
 	}
 	a, err := app.New(ctx, cfg, log)
@@ -289,10 +303,6 @@ func runToken(ctx context.Context, env cmdEnv, args []string) error {
 		return err
 	}
 	defer a.Close()
-	// The dev key lives in the database; a token asked for before the first serve still works.
-	if _, err := migrations.Up(ctx, a.DB); err != nil {
-		return err
-	}
 	tok, err := a.DevIssuer.Mint(*sub, *ttl)
 	if err != nil {
 		return fmt.Errorf("mint token: %w", err)

@@ -36,10 +36,14 @@ func newGraphQL(d Deps) http.Handler {
 	srv.Use(gqlhttp.DepthLimit{Max: d.Config.MaxDepth})
 	srv.Use(extension.FixedComplexityLimit(d.Config.MaxComplexity))
 	srv.Use(rejectBadToken{log: d.Log})
+	if d.Config.RateLimit > 0 {
+		srv.Use(rateLimit{rdb: d.Redis, perMinute: d.Config.RateLimit, log: d.Log, now: time.Now})
+	}
+	srv.Use(costReport{limit: d.Config.MaxComplexity})
 	srv.Use(d.Metrics.graphqlExtension())
 	srv.SetErrorPresenter(resolvers.Presenter(d.Log, RequestID))
 	srv.SetRecoverFunc(resolvers.Recover(d.Log))
-	return withTimeout(d.Config.RequestTimeout, srv)
+	return withClientIP(withTimeout(d.Config.RequestTimeout, srv))
 }
 
 // rejectBadToken refuses an operation whose request carried a token that failed

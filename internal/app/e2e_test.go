@@ -38,7 +38,7 @@ type platform struct {
 	url string
 }
 
-func testConfig(t *testing.T, dbURI string) config.Config {
+func testConfig(t *testing.T, dbURI string, extra ...string) config.Config {
 	t.Helper()
 	ropt := testkit.RedisOptions(t)
 	host, port, _ := net.SplitHostPort(ropt.Addr)
@@ -51,6 +51,9 @@ func testConfig(t *testing.T, dbURI string) config.Config {
 		"DATABASE_CONN_POLL_SIZE": "10",
 		"GRAPHQL_MAX_DEPTH":       "3",
 		"HTTP_ADDR":               "127.0.0.1:0",
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		env[extra[i]] = extra[i+1]
 	}
 	cfg, err := config.Load(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	if err != nil {
@@ -89,8 +92,9 @@ func newPlatform(t *testing.T) *platform {
 }
 
 type gqlResponse struct {
-	Data   map[string]json.RawMessage `json:"data"`
-	Errors []struct {
+	Data       map[string]json.RawMessage `json:"data"`
+	Extensions map[string]any             `json:"extensions"`
+	Errors     []struct {
 		Message    string         `json:"message"`
 		Extensions map[string]any `json:"extensions"`
 	} `json:"errors"`
@@ -515,5 +519,37 @@ func TestGetQueriesAndGraphiQL(t *testing.T) {
 	resp.Body.Close()
 	if !bytes.Contains(metrics, []byte(`originhub_graphql_requests_total{operation="anonymous",outcome="ok",type="query"}`)) {
 		t.Fatalf("metrics lack the GraphQL request counter:\n%s", metrics)
+	}
+}
+
+func TestRateLimitPerSubject(t *testing.T) {
+	p := start(t, testConfig(t, testkit.DatabaseURI(t), "RATE_LIMIT_PER_MINUTE", "3"))
+	alice := "Bearer " + p.token(t, testkit.Subject(t)+"-alice")
+	bob := "Bearer " + p.token(t, testkit.Subject(t)+"-bob")
+	var last gqlResponse
+	for range 4 {
+		_, last = p.post(t, alice, `{ me { id } }`, nil)
+	}
+	// The calendar minute may roll over mid-test and reset the budget; then try once more.
+	if last.code() != "RATE_LIMITED" {
+		for range 4 {
+			_, last = p.post(t, alice, `{ me { id } }`, nil)
+		}
+	}
+	if last.code() != "RATE_LIMITED" {
+		t.Fatalf("4th request in a minute: errors %+v, want RATE_LIMITED", last.Errors)
+	}
+	if _, r := p.post(t, bob, `{ me { id } }`, nil); len(r.Errors) > 0 {
+		t.Fatalf("another subject was limited too: %+v", r.Errors)
+	}
+}
+
+func TestCostIsReported(t *testing.T) {
+	p := newPlatform(t)
+	_, r := p.post(t, "", `{ technologies(first: 10) { nodes { label } } }`, nil)
+	// 1 for the connection + 10 items × (nodes 1 + label 1).
+	cost, _ := r.Extensions["cost"].(map[string]any)
+	if cost == nil || cost["complexity"].(float64) != 21 || cost["limit"].(float64) != 5000 {
+		t.Fatalf("extensions = %v, want cost {complexity: 21, limit: 5000}", r.Extensions)
 	}
 }

@@ -242,7 +242,24 @@ func (l *lexer) str() ([]byte, error) {
 				if i+1 >= l.end {
 					goto refill
 				}
-				i += 2
+				switch l.buf[i+1] {
+				case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+					i += 2
+				case 'u':
+					if i+5 >= l.end {
+						goto refill
+					}
+					for _, h := range l.buf[i+2 : i+6] {
+						if !isHex(h) {
+							l.pos = i
+							return nil, l.syntax("bad \\u escape")
+						}
+					}
+					i += 6
+				default:
+					l.pos = i
+					return nil, l.syntax("bad escape")
+				}
 				continue
 			case c < 0x20:
 				l.pos = i
@@ -421,4 +438,8 @@ func (l *lexer) skip() error {
 	}
 	_, _, err = l.scalar()
 	return err
+}
+
+func isHex(c byte) bool {
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
 }

@@ -517,3 +517,34 @@ func TestOnboardingGrantsAccess(t *testing.T) {
 		t.Errorf("GET onboarding with a javascript: returnUrl = %d, want 400", resp.StatusCode)
 	}
 }
+
+func TestMeteringPointDetails(t *testing.T) {
+	f := newFixture(t, nil)
+	f.sim.Grant("heidi")
+	pts := f.sim.Points("heidi")
+	stranger := f.sim.Points("ivan")[0].GSRN // not granted
+	gsrns := []string{stranger}
+	for _, p := range pts {
+		gsrns = append(gsrns, p.GSRN)
+	}
+	details, problems, err := f.client.MeteringPointDetails(context.Background(), gsrns)
+	if err != nil {
+		t.Fatalf("MeteringPointDetails() error = %v", err)
+	}
+	var entryErr *eloverblik.EntryError
+	if len(problems) != 1 || !errors.As(problems[0], &entryErr) || entryErr.GSRN != stranger {
+		t.Errorf("problems = %v, want one EntryError for %s", problems, stranger)
+	}
+	if len(details) != len(pts) {
+		t.Fatalf("MeteringPointDetails() = %d records, want %d", len(details), len(pts))
+	}
+	for i, d := range details {
+		sector, err := d.Sector()
+		if d.GSRN != pts[i].GSRN || sector != pts[i].Sector || err != nil || d.EnergyTimeSeriesMeasureUnit != "KWH" {
+			t.Errorf("details %d = %+v (sector %s, %v), want %s in %s", i, d, sector, err, pts[i].GSRN, pts[i].Sector)
+		}
+		if (d.Kind == eloverblik.KindProduction) != (d.MPCapacity != "0") {
+			t.Errorf("details %d: kind %s capacity %s", i, d.Kind, d.MPCapacity)
+		}
+	}
+}

@@ -259,7 +259,7 @@ func (s *Simulator) wh(p Profile, g uint64, unix int64) int64 {
 	noise := int64(mix(g, uint64(hour))%2001) - 1000 // ±1000 per mille
 	switch p {
 	case ProfileSolar:
-		kWp := 4 + int64(g%400)
+		kWp := capacityKW(p, g)
 		dayLen := 720 + 330*season/65536 // minutes of daylight
 		// Minutes of solar time at the middle of the hour: Denmark is about
 		// 10° E, 40 minutes ahead of UTC.
@@ -278,7 +278,7 @@ func (s *Simulator) wh(p Profile, g uint64, unix int64) int64 {
 		v = v * peak >> 16
 		return v * cloud >> 16
 	case ProfileWind:
-		kW := 500 + int64(g%3500)
+		kW := capacityKW(p, g)
 		f := 29491 + (13107*isin(hour*65536/31+int64(g>>16)))>>16 + (9830*isin(hour*65536/97+int64(g>>32)))>>16 +
 			(6554*isin(hour*65536/263+int64(g>>48)))>>16 - (5243*season)>>16 + (1966*noise)/1000
 		f = clampQ(f, 0, 65536)
@@ -290,10 +290,10 @@ func (s *Simulator) wh(p Profile, g uint64, unix int64) int64 {
 		h := local.Hour()
 		var shape, mean, annualKWh int64
 		if p == ProfileHousehold {
-			annualKWh = 2500 + int64(g%4500)
+			annualKWh = s.estimatedAnnualKWh(p, g)
 			shape, mean = householdShape[h], 88
 		} else {
-			annualKWh = 40_000 + int64(g%560_000)
+			annualKWh = s.estimatedAnnualKWh(p, g)
 			wd := local.Weekday()
 			switch {
 			case wd == time.Saturday || wd == time.Sunday:
@@ -311,6 +311,31 @@ func (s *Simulator) wh(p Profile, g uint64, unix int64) int64 {
 		return max(0, v*(1000+noise/7)/1000)
 	}
 	return 0
+}
+
+// capacityKW is a production point's capacity: 4–403 kWp of solar panels,
+// or a 0.5–4 MW wind turbine; 0 for consumption.
+func capacityKW(p Profile, g uint64) int64 {
+	switch p {
+	case ProfileSolar:
+		return 4 + int64(g%400)
+	case ProfileWind:
+		return 500 + int64(g%3500)
+	}
+	return 0
+}
+
+// estimatedAnnualKWh is the yearly volume shown in the details record.
+func (s *Simulator) estimatedAnnualKWh(p Profile, g uint64) int64 {
+	switch p {
+	case ProfileSolar:
+		return capacityKW(p, g) * 950 // Danish yield, kWh per kWp
+	case ProfileWind:
+		return capacityKW(p, g) * 2600 // about 30 % capacity factor
+	case ProfileHousehold:
+		return 2500 + int64(g%4500)
+	}
+	return 40_000 + int64(g%560_000)
 }
 
 // householdShape is relative household use per local hour (mean ≈ 88):

@@ -18,6 +18,10 @@
 //	    body {"meteringPoints":{"meteringPoint":["<gsrn>",…]}}; §4.4 shape,
 //	    Danish days [from, to), hours up to the clock's current hour. A GSRN
 //	    without a grant gets success=false, errorCode ErrorCodeNoAccess.
+//	POST /api/MeteringPoints/MeteringPoint/GetDetails
+//	    same body; {"result":[{"result":{meteringPointId, typeOfMP, mpCapacity,
+//	    address…},"success":true,"errorCode":"10000",…}]}, success=false per
+//	    GSRN without a grant.
 //	GET  /get-energy-type?gsrn=
 //	    {"success":true,"technologyCode":…,"fuelCode":…} for production
 //	    points, else {"success":false,"message":…}. No token needed.
@@ -238,6 +242,7 @@ func (s *Simulator) Handler() http.Handler {
 	mux.HandleFunc("GET /api/Authorization/Authorization/MeteringPoints/customerKey/{key}", s.data(s.handleMeteringPoints))
 	mux.HandleFunc("GET /api/Authorization/Authorizations", s.data(s.handleAuthorizations))
 	mux.HandleFunc("POST /api/MeterData/GetTimeSeries/{from}/{to}/{agg}", s.data(s.handleTimeSeries))
+	mux.HandleFunc("POST /api/MeteringPoints/MeteringPoint/GetDetails", s.data(s.handleDetails))
 	mux.HandleFunc("GET /get-energy-type", s.handleEnergyType)
 	mux.HandleFunc("GET /onboarding", s.handleOnboardingPage)
 	mux.HandleFunc("POST /onboarding", s.handleOnboardingGrant)
@@ -480,19 +485,63 @@ func (s *Simulator) handleTimeSeries(w http.ResponseWriter, r *http.Request) {
 	if to.Before(from) {
 		to = from
 	}
-	allowed := func(gsrn string) bool {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		owner, ok := s.owners[gsrn]
-		if !ok {
-			return false
-		}
-		_, granted := s.grants[owner]
-		return granted
-	}
 	w.Header().Set("Content-Type", "application/json")
 	// Errors here are the client going away; nothing more can be sent.
-	_ = s.writeTimeSeries(w, body.MeteringPoints.MeteringPoint, from, to, allowed)
+	_ = s.writeTimeSeries(w, body.MeteringPoints.MeteringPoint, from, to, s.accessible)
+}
+
+// accessible reports whether gsrn belongs to a customer who granted access.
+func (s *Simulator) accessible(gsrn string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	owner, ok := s.owners[gsrn]
+	if !ok {
+		return false
+	}
+	_, granted := s.grants[owner]
+	return granted
+}
+
+func (s *Simulator) handleDetails(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		MeteringPoints struct {
+			MeteringPoint []string `json:"meteringPoint"`
+		} `json:"meteringPoints"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&body); err != nil ||
+		len(body.MeteringPoints.MeteringPoint) == 0 || len(body.MeteringPoints.MeteringPoint) > maxTimeSeriesGSRNs {
+		writeError(w, http.StatusBadRequest, "InvalidRequestBody")
+		return
+	}
+	type entry struct {
+		Result     map[string]string `json:"result"`
+		Success    bool              `json:"success"`
+		ErrorCode  string            `json:"errorCode"`
+		ErrorText  string            `json:"errorText"`
+		ID         string            `json:"id"`
+		StackTrace *string           `json:"stackTrace"`
+	}
+	out := make([]entry, 0, len(body.MeteringPoints.MeteringPoint))
+	for _, gsrn := range body.MeteringPoints.MeteringPoint {
+		p, ok := ProfileOf(gsrn)
+		if !ok || !s.accessible(gsrn) {
+			out = append(out, entry{ErrorCode: ErrorCodeNoAccess, ErrorText: ErrorTextNoAccess, ID: gsrn})
+			continue
+		}
+		pt := s.pointFor(gsrn, p, "")
+		g := mix(s.seed, fnv1a(gsrn))
+		out = append(out, entry{Success: true, ErrorCode: "10000", ErrorText: "NoError", ID: gsrn, Result: map[string]string{
+			"meteringPointId": gsrn, "parentMeteringPointId": "", "typeOfMP": pt.TypeOfMP, "subTypeOfMP": "D01",
+			"physicalStatusOfMP": "E22", "settlementMethod": "E02", "meterReadingOccurrence": "PT1H",
+			"energyTimeSeriesMeasureUnit": "KWH", "estimatedAnnualVolume": strconv.FormatInt(s.estimatedAnnualKWh(p, g), 10),
+			"mpCapacity": strconv.FormatInt(capacityKW(p, g), 10), "gridOperatorName": "Simulated Net A/S",
+			"meteringGridAreaIdentification": map[string]string{"DK1": "131", "DK2": "740"}[pt.Sector],
+			"balanceSupplierName": "Simulated Energi A/S", "streetCode": pt.StreetCode, "streetName": pt.StreetName,
+			"buildingNumber": pt.BuildingNumber, "postcode": pt.Postcode, "cityName": pt.CityName,
+			"municipalityCode": pt.MunicipalityCode,
+		}})
+	}
+	writeJSON(w, map[string]any{"result": out})
 }
 
 func (s *Simulator) handleEnergyType(w http.ResponseWriter, r *http.Request) {

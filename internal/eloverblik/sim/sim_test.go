@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -220,8 +221,9 @@ func TestWriteTimeSeriesShape(t *testing.T) {
 }
 
 func TestTokens(t *testing.T) {
-	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	s := New(Options{Seed: 1, Clock: func() time.Time { return now }, TokenTTL: time.Minute, RefreshToken: "r"})
+	var now atomic.Int64
+	now.Store(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Unix())
+	s := New(Options{Seed: 1, Clock: func() time.Time { return time.Unix(now.Load(), 0).UTC() }, TokenTTL: time.Minute, RefreshToken: "r"})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	get := func(path, tok string) int {
@@ -257,7 +259,7 @@ func TestTokens(t *testing.T) {
 			}
 		})
 	}
-	now = now.Add(2 * time.Minute)
+	now.Add(120)
 	if got := get(mps, tok); got != 401 {
 		t.Errorf("expired token: GET = %d, want 401", got)
 	}

@@ -536,7 +536,7 @@ func (s *Simulator) handleDetails(w http.ResponseWriter, r *http.Request) {
 			"energyTimeSeriesMeasureUnit": "KWH", "estimatedAnnualVolume": strconv.FormatInt(s.estimatedAnnualKWh(p, g), 10),
 			"mpCapacity": strconv.FormatInt(capacityKW(p, g), 10), "gridOperatorName": "Simulated Net A/S",
 			"meteringGridAreaIdentification": map[string]string{"DK1": "131", "DK2": "740"}[pt.Sector],
-			"balanceSupplierName": "Simulated Energi A/S", "streetCode": pt.StreetCode, "streetName": pt.StreetName,
+			"balanceSupplierName":            "Simulated Energi A/S", "streetCode": pt.StreetCode, "streetName": pt.StreetName,
 			"buildingNumber": pt.BuildingNumber, "postcode": pt.Postcode, "cityName": pt.CityName,
 			"municipalityCode": pt.MunicipalityCode,
 		}})

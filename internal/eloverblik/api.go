@@ -116,10 +116,21 @@ func (c *Client) TimeSeries(ctx context.Context, gsrns []string, from, to time.T
 	defer resp.Body.Close()
 
 	from, to = from.UTC(), to.UTC()
-	var dropped int64
+	var dropped, droppedProblems int64
 	inner := sink.Reading
 	windowed := Sink{
-		Problem: sink.Problem,
+		Problem: func(e *ReadingError) error {
+			// A problem about an hour outside the window concerns a reading
+			// the caller would not have received anyway.
+			if !e.Begin.IsZero() && (e.Begin.Before(from) || !e.Begin.Before(to)) {
+				droppedProblems++
+				return nil
+			}
+			if sink.Problem == nil {
+				return nil
+			}
+			return sink.Problem(e)
+		},
 		Reading: func(r Reading) error {
 			if r.Begin.Before(from) || !r.Begin.Before(to) {
 				dropped++
@@ -135,6 +146,7 @@ func (c *Client) TimeSeries(ctx context.Context, gsrns []string, from, to time.T
 	stats, err := p.Parse(resp.Body, windowed)
 	c.parsers.Put(p)
 	stats.Readings -= dropped
+	stats.Problems -= droppedProblems
 	if err != nil {
 		if errors.Is(err, errSyntax) {
 			err = fmt.Errorf("%w: %w", ErrMalformedResponse, err)
@@ -182,4 +194,34 @@ func (c *Client) EnergyType(ctx context.Context, gsrn string) (EnergyType, error
 		return EnergyType{}, fmt.Errorf("decode energy type: %w: empty codes", ErrMalformedResponse)
 	}
 	return EnergyType{TechnologyCode: string(body.TechnologyCode), FuelCode: string(body.FuelCode)}, nil
+}
+
+// OnboardingParams are the query parameters of the consent URL (§4.2).
+type OnboardingParams struct {
+	ThirdPartyID     string
+	FromDate, ToDate time.Time // the consent window; only the dates are sent
+	CustomerKey      string    // the subject
+	ReturnURL        string    // where ElOverblik sends the browser afterwards
+}
+
+// OnboardingURL builds the consent URL the user is sent to: base (the
+// ELOVERBLIK_ONBOARDING_URL, or the simulator's …/sim/eloverblik/onboarding)
+// with thirdPartyId, fromDate, toDate, customerKey and returnUrl, all
+// query-escaped (the reference did not escape the subject).
+func OnboardingURL(base string, p OnboardingParams) (string, error) {
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return "", fmt.Errorf("onboarding url %q: must be an absolute http(s) URL", base)
+	}
+	if p.CustomerKey == "" || p.ReturnURL == "" {
+		return "", errors.New("onboarding url: customer key and return url are required")
+	}
+	q := u.Query()
+	q.Set("thirdPartyId", p.ThirdPartyID)
+	q.Set("fromDate", p.FromDate.Format("2006-01-02"))
+	q.Set("toDate", p.ToDate.Format("2006-01-02"))
+	q.Set("customerKey", p.CustomerKey)
+	q.Set("returnUrl", p.ReturnURL)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
 }

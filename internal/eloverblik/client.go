@@ -208,6 +208,10 @@ func (c *Client) do(ctx context.Context, req request) (*http.Response, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		var te tokenError
+		if errors.As(err, &te) {
+			return nil, te.err
+		}
 		var apiErr *APIError
 		isAPI := errors.As(err, &apiErr)
 		if isAPI && !retryable(apiErr.Status) {
@@ -230,6 +234,12 @@ func (c *Client) do(ctx context.Context, req request) (*http.Response, error) {
 		}
 	}
 }
+
+// tokenError carries a failed token fetch out of attempt unretried.
+type tokenError struct{ err error }
+
+func (e tokenError) Error() string { return e.err.Error() }
+func (e tokenError) Unwrap() error { return e.err }
 
 // errNoRetry marks errors that another attempt cannot fix (a token refused).
 var errNoRetry = errors.New("not retryable")
@@ -263,7 +273,9 @@ func (c *Client) attempt(ctx context.Context, req request, refreshed *bool) (*ht
 		case authData:
 			t, err := c.DataAccessToken(ctx)
 			if err != nil {
-				return nil, err
+				// The token fetch has spent its own retries; retrying the
+				// data call around it would multiply them.
+				return nil, tokenError{err}
 			}
 			token = t
 		}

@@ -250,6 +250,42 @@ func TestRetries(t *testing.T) {
 	}
 }
 
+func TestTokenFailureIsNotRetriedTwice(t *testing.T) {
+	f := newFixture(t, nil)
+	f.sim.Grant("judy")
+	f.sim.FailNext("/api/Token", 503, 100)
+	_, err := f.client.MeteringPoints(context.Background(), "judy")
+	if !errors.Is(err, eloverblik.ErrUnavailable) {
+		t.Fatalf("MeteringPoints() error = %v, want ErrUnavailable", err)
+	}
+	// MaxRetries is 3: four token attempts, not four per data attempt.
+	if n := f.sim.Requests("/api/Token"); n != 4 {
+		t.Errorf("token requests = %d, want 4", n)
+	}
+	if n := f.sim.Requests("/api/Authorization"); n != 0 {
+		t.Errorf("data requests = %d, want 0", n)
+	}
+}
+
+func TestOnboardingURL(t *testing.T) {
+	got, err := eloverblik.OnboardingURL("http://127.0.0.1:8080/sim/eloverblik/onboarding", eloverblik.OnboardingParams{
+		ThirdPartyID: "tp", FromDate: time.Date(2016, 4, 23, 0, 0, 0, 0, time.UTC), ToDate: time.Date(2023, 4, 17, 0, 0, 0, 0, time.UTC),
+		CustomerKey: "a b&c", ReturnURL: "http://127.0.0.1:8080/onboarding/callback?sub=a+b%26c",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(got)
+	q := u.Query()
+	if u.Path != "/sim/eloverblik/onboarding" || q.Get("customerKey") != "a b&c" || q.Get("fromDate") != "2016-04-23" ||
+		q.Get("toDate") != "2023-04-17" || q.Get("thirdPartyId") != "tp" || q.Get("returnUrl") != "http://127.0.0.1:8080/onboarding/callback?sub=a+b%26c" {
+		t.Errorf("OnboardingURL() = %s", got)
+	}
+	if _, err := eloverblik.OnboardingURL("not a url", eloverblik.OnboardingParams{CustomerKey: "x", ReturnURL: "y"}); err == nil {
+		t.Error("OnboardingURL(bad base) error = nil")
+	}
+}
+
 func TestMalformedResponses(t *testing.T) {
 	tests := []struct {
 		name string

@@ -3,6 +3,7 @@ package eloverblik
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"testing"
 	"time"
 
@@ -80,6 +81,36 @@ func BenchmarkDecodeTimeSeriesStdlib(b *testing.B) {
 		doc.Result = nil
 		if err := json.Unmarshal(body, &doc); err != nil {
 			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/time.Since(start).Seconds(), "readings/s")
+}
+
+// BenchmarkSimulatorToParser streams the simulator's output through an
+// io.Pipe into the parser, as `bench ingest` will: nothing is materialised,
+// so memory stays flat whatever the number of readings.
+func BenchmarkSimulatorToParser(b *testing.B) {
+	s := sim.New(sim.Options{Seed: 1})
+	var gsrns []string
+	for i := 0; len(gsrns) < 10; i++ {
+		for _, p := range s.Points(string(rune('a' + i))) {
+			gsrns = append(gsrns, p.GSRN)
+		}
+	}
+	gsrns = gsrns[:10]
+	from := time.Date(2023, 12, 31, 23, 0, 0, 0, time.UTC)
+	to := from.AddDate(1, 0, 1)
+	n := 10 * int(to.Sub(from)/time.Hour)
+	var p Parser
+	sink := Sink{Reading: func(Reading) error { return nil }}
+	b.ReportAllocs()
+	start := time.Now()
+	for b.Loop() {
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(s.WriteTimeSeries(pw, gsrns, from, to)) }()
+		st, err := p.Parse(pr, sink)
+		if err != nil || st.Readings != int64(n) {
+			b.Fatalf("Parse() = %+v, %v; want %d readings", st, err, n)
 		}
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/time.Since(start).Seconds(), "readings/s")

@@ -72,7 +72,7 @@ func (l *lexer) fill(keep int) bool {
 	}
 	if l.end == len(l.buf) {
 		if len(l.buf) >= lexMaxToken {
-			l.rerr = errors.New("token too long")
+			l.rerr = fmt.Errorf("%w: token longer than %d bytes", errSyntax, lexMaxToken)
 			return false
 		}
 		nb := make([]byte, 2*len(l.buf))

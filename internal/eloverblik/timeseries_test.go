@@ -254,3 +254,31 @@ func TestParseQuantity(t *testing.T) {
 		}
 	}
 }
+
+// TestParseTimeSeriesBounds checks that hostile documents fail instead of
+// growing memory without bound.
+func TestParseTimeSeriesBounds(t *testing.T) {
+	var many strings.Builder
+	for i := range maxPointsPerPeriod + 1 {
+		if i > 0 {
+			many.WriteByte(',')
+		}
+		many.WriteString(`{"position":"1"}`)
+	}
+	tests := []struct {
+		name string
+		body string
+	}{
+		{"too many points in a period", doc(ts("KWH", "PT1H", many.String()))},
+		{"token longer than the limit", `{"result":[{"x":"` + strings.Repeat("a", lexMaxToken+1) + `"}]}`},
+		{"nesting too deep", `{"result":[{"x":` + strings.Repeat("[", lexMaxDepth+1) + strings.Repeat("]", lexMaxDepth+1) + `}]}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseTimeSeries(strings.NewReader(tc.body), Sink{Reading: func(Reading) error { return nil }})
+			if !errors.Is(err, errSyntax) {
+				t.Errorf("ParseTimeSeries() error = %v, want a malformed-document error", err)
+			}
+		})
+	}
+}

@@ -4,6 +4,14 @@ import (
 	"fmt"
 )
 
+// Memory bounds for hostile or broken documents. A Period is one Danish day
+// (at most 25 × 4 quarter hours); a month-long period of quarter hours is
+// still far below maxPointsPerPeriod.
+const (
+	maxPointsPerPeriod = maxPeriodSteps
+	maxDeferredPeriods = 800
+)
+
 func (p *Parser) document() error {
 	lx := p.lx
 	ok, err := lx.beginComposite('{')
@@ -290,6 +298,9 @@ func (p *Parser) periods(ts *tsState, n *int) error {
 		// The unit or mRID comes after this Period: keep it until the end of
 		// the TimeSeries. The real API never does this, so it costs nothing
 		// there.
+		if len(p.deferred) >= maxDeferredPeriods {
+			return lx.syntax("more than %d periods before the TimeSeries unit and mRID", maxDeferredPeriods)
+		}
 		p.deferred = append(p.deferred, p.cur)
 		p.cur = period{}
 	}
@@ -476,6 +487,9 @@ func (p *Parser) point(pd *period) error {
 				}
 			}
 		}
+	}
+	if len(pd.pts) >= maxPointsPerPeriod {
+		return lx.syntax("period has more than %d points", maxPointsPerPeriod)
 	}
 	pd.pts = append(pd.pts, pt)
 	return nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -293,4 +294,27 @@ func TestFaultsQueueInOrder(t *testing.T) {
 	if n := s.Requests("/api/Token"); n != 4 {
 		t.Errorf("Requests = %d, want 4", n)
 	}
+}
+
+// BenchmarkWriteTimeSeries measures the generator the ingest benchmark
+// feeds the parser with.
+func BenchmarkWriteTimeSeries(b *testing.B) {
+	s := New(Options{Seed: 1})
+	var gsrns []string
+	for _, key := range []string{"a", "b", "c", "d"} {
+		for _, p := range s.Points(key) {
+			gsrns = append(gsrns, p.GSRN)
+		}
+	}
+	from := time.Date(2023, 12, 31, 23, 0, 0, 0, time.UTC)
+	to := from.AddDate(1, 0, 1)
+	n := len(gsrns) * int(to.Sub(from)/time.Hour)
+	b.ReportAllocs()
+	start := time.Now()
+	for b.Loop() {
+		if err := s.WriteTimeSeries(io.Discard, gsrns, from, to); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/time.Since(start).Seconds(), "readings/s")
 }

@@ -60,6 +60,8 @@ type Config struct {
 	// before ElOverblik rejects it (default 5 min, at most a tenth of the
 	// token's lifetime).
 	TokenMargin time.Duration
+	// TokenCache, when set, shares the data token between processes.
+	TokenCache TokenCache
 	// Sleep waits between attempts; tests replace it to record delays
 	// instead of sleeping. Default: a timer that also watches ctx.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -84,9 +86,11 @@ type Client struct {
 	// others wait on it (or on their ctx), so concurrent callers cause one
 	// /api/Token call, not one each.
 	refreshing chan struct{}
-	mu         sync.Mutex // guards token and expiry
+	mu         sync.Mutex // guards token, expiry and rejected
 	token      string
 	expiry     time.Time
+	rejected   string // last token answered with 401; never adopted from the shared cache again
+	shared     TokenCache
 
 	parsers sync.Pool // *Parser
 }
@@ -114,6 +118,7 @@ func New(cfg Config) (*Client, error) {
 		margin:     cfg.TokenMargin,
 		sleep:      cfg.Sleep,
 		refreshing: make(chan struct{}, 1),
+		shared:     cfg.TokenCache,
 	}
 	if c.energyBase == "" {
 		c.energyBase = c.base

@@ -584,3 +584,55 @@ func TestMeteringPointDetails(t *testing.T) {
 		}
 	}
 }
+
+// memCache is a TokenCache shared by two clients, standing in for Redis.
+type memCache struct {
+	mu     sync.Mutex
+	token  string
+	expiry time.Time
+}
+
+func (m *memCache) Load(context.Context) (string, time.Time, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.token, m.expiry, nil
+}
+
+func (m *memCache) Store(_ context.Context, tok string, exp time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.token, m.expiry = tok, exp
+	return nil
+}
+
+func TestSharedTokenCache(t *testing.T) {
+	cache := &memCache{}
+	f := newFixture(t, func(c *eloverblik.Config) { c.TokenCache = cache })
+	other, err := eloverblik.New(eloverblik.Config{BaseURL: f.srv.URL + "/sim/eloverblik", RefreshToken: refreshToken,
+		Clock: f.clock.Now, TokenCache: cache, Sleep: f.sleeps.Sleep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sim.Grant("kim")
+	ctx := context.Background()
+	for _, c := range []*eloverblik.Client{f.client, other} {
+		if _, err := c.MeteringPoints(ctx, "kim"); err != nil {
+			t.Fatalf("MeteringPoints() error = %v", err)
+		}
+	}
+	if n := f.sim.Requests("/api/Token"); n != 1 {
+		t.Errorf("token requests = %d, want 1 shared by both clients", n)
+	}
+	// After revocation the first client refreshes and shares the new token;
+	// the second adopts it instead of fetching its own, and never re-adopts
+	// the rejected one.
+	f.sim.RevokeTokens()
+	for _, c := range []*eloverblik.Client{f.client, other} {
+		if _, err := c.MeteringPoints(ctx, "kim"); err != nil {
+			t.Fatalf("MeteringPoints() after revocation error = %v", err)
+		}
+	}
+	if n := f.sim.Requests("/api/Token"); n != 2 {
+		t.Errorf("token requests = %d, want 2", n)
+	}
+}

@@ -33,6 +33,9 @@ func (c *Client) DataAccessToken(ctx context.Context) (string, error) {
 	if t, ok := c.cachedToken(); ok {
 		return t, nil
 	}
+	if t, ok := c.loadShared(ctx); ok {
+		return t, nil
+	}
 	tok, exp, err := c.fetchToken(ctx)
 	if err != nil {
 		return "", err
@@ -40,7 +43,42 @@ func (c *Client) DataAccessToken(ctx context.Context) (string, error) {
 	c.mu.Lock()
 	c.token, c.expiry = tok, exp
 	c.mu.Unlock()
+	if c.shared != nil {
+		if err := c.shared.Store(ctx, tok, exp); err != nil {
+			c.log.WarnContext(ctx, "eloverblik token cache store failed", "error", err)
+		}
+	}
 	return tok, nil
+}
+
+// TokenCache shares the data-access token between processes (e.g. workers
+// backed by one Redis), so that N processes do not fetch N tokens. Load
+// returns "" when nothing is stored. The client keeps its own in-memory copy
+// and consults the cache only when that is missing or expired; cache errors
+// are logged and never fail a call.
+type TokenCache interface {
+	Load(ctx context.Context) (token string, expiry time.Time, err error)
+	Store(ctx context.Context, token string, expiry time.Time) error
+}
+
+// loadShared adopts a live token from the shared cache, unless it is the one
+// this client just saw rejected. Caller holds c.refreshing.
+func (c *Client) loadShared(ctx context.Context) (string, bool) {
+	if c.shared == nil {
+		return "", false
+	}
+	tok, exp, err := c.shared.Load(ctx)
+	if err != nil {
+		c.log.WarnContext(ctx, "eloverblik token cache load failed", "error", err)
+		return "", false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if tok == "" || tok == c.rejected || !c.now().Before(exp) {
+		return "", false
+	}
+	c.token, c.expiry = tok, exp
+	return tok, true
 }
 
 func (c *Client) cachedToken() (string, bool) {
@@ -60,6 +98,7 @@ func (c *Client) invalidate(tok string) {
 	if c.token == tok {
 		c.token, c.expiry = "", time.Time{}
 	}
+	c.rejected = tok
 }
 
 func (c *Client) fetchToken(ctx context.Context) (string, time.Time, error) {

@@ -636,3 +636,52 @@ func TestSharedTokenCache(t *testing.T) {
 		t.Errorf("token requests = %d, want 2", n)
 	}
 }
+
+func TestEstimatesAreCorrectedLater(t *testing.T) {
+	clk := &clock{t: time.Date(2024, 4, 15, 10, 0, 0, 0, time.UTC)}
+	s := sim.New(sim.Options{Seed: 4, Clock: clk.Now, EstimateWindow: 48 * time.Hour})
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	c, err := eloverblik.New(eloverblik.Config{BaseURL: srv.URL, RefreshToken: "x", Clock: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Grant("lena")
+	var gsrn string
+	for _, p := range s.Points("lena") {
+		if p.Profile == sim.ProfileHousehold || p.Profile == sim.ProfileBusiness {
+			gsrn = p.GSRN // consumption is never 0, so an estimate shows
+		}
+	}
+	from := time.Date(2024, 4, 13, 0, 0, 0, 0, time.UTC)
+	to := time.Date(2024, 4, 15, 10, 0, 0, 0, time.UTC)
+	fetch := func() []eloverblik.Reading {
+		var rs []eloverblik.Reading
+		if _, err := c.TimeSeries(context.Background(), []string{gsrn}, from, to, eloverblik.Sink{Reading: func(r eloverblik.Reading) error { rs = append(rs, r); return nil }}); err != nil {
+			t.Fatalf("TimeSeries() error = %v", err)
+		}
+		return rs
+	}
+	estStart := to.Add(-48 * time.Hour)
+	differ := 0
+	for _, r := range fetch() {
+		if r.Begin.Before(estStart) {
+			continue
+		}
+		if r.Quality != eloverblik.QualityEstimated {
+			t.Fatalf("reading at %v quality %s, want an estimate", r.Begin, r.Quality)
+		}
+		if r.Wh != s.Wh(gsrn, r.Begin) {
+			differ++
+		}
+	}
+	if differ == 0 {
+		t.Error("no estimate differs from the final value")
+	}
+	clk.Advance(72 * time.Hour)
+	for _, r := range fetch() {
+		if r.Wh != s.Wh(gsrn, r.Begin) {
+			t.Fatalf("reading at %v = %d after the window, want final %d", r.Begin, r.Wh, s.Wh(gsrn, r.Begin))
+		}
+	}
+}

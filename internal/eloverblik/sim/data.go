@@ -342,11 +342,37 @@ func (s *Simulator) estimatedAnnualKWh(p Profile, g uint64) int64 {
 // low at night, a morning peak and a larger evening peak.
 var householdShape = [24]int64{50, 40, 35, 35, 35, 45, 80, 120, 110, 80, 70, 70, 75, 70, 70, 80, 110, 160, 180, 170, 150, 130, 100, 70}
 
-// quality returns the reading's quality code: 0.5 % estimated (A03), the
-// rest measured (A04).
-func (s *Simulator) quality(g uint64, hour int64) string {
-	if mix(g, uint64(hour), 7)%1000 < 5 {
-		return "A03"
+// reading returns what the API sends for the hour starting at unix: hours
+// from estFrom on are provisional estimates (A03, off by up to ±10 %);
+// older hours carry the final value, measured (A04) except for 0.5 % that
+// stay estimated (A03) for good, as happens upstream.
+func (s *Simulator) reading(p Profile, g uint64, unix, estFrom int64) (int64, string) {
+	wh := s.wh(p, g, unix)
+	hour := unix / 3600
+	if unix >= estFrom {
+		off := int64(mix(g, uint64(hour), 11)%201) - 100 // ±100 per mille
+		return max(0, wh+wh*off/1000), "A03"
 	}
-	return "A04"
+	if mix(g, uint64(hour), 7)%1000 < 5 {
+		return wh, "A03"
+	}
+	return wh, "A04"
+}
+
+// estimatesFrom is the Unix time from which hours are still estimates.
+func (s *Simulator) estimatesFrom() int64 {
+	if s.estimate <= 0 {
+		return 1<<63 - 1
+	}
+	return s.now().Add(-s.estimate).Truncate(time.Hour).Unix()
+}
+
+// Reading returns the energy and quality the API sends now for gsrn's hour
+// starting at begin (see Options.EstimateWindow); Wh is the final value.
+func (s *Simulator) Reading(gsrn string, begin time.Time) (wh int64, quality string) {
+	p, ok := ProfileOf(gsrn)
+	if !ok {
+		return 0, ""
+	}
+	return s.reading(p, mix(s.seed, fnv1a(gsrn)), begin.Truncate(time.Hour).Unix(), s.estimatesFrom())
 }

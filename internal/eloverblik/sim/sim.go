@@ -65,6 +65,12 @@ type Options struct {
 	TokenTTL time.Duration
 	// RefreshToken, when set, is the only refresh token /api/Token accepts.
 	RefreshToken string
+	// EstimateWindow, when positive, makes hours younger than this (by
+	// Clock) arrive as estimates: quality A03 and a value up to ±10 % off.
+	// Once older they carry the final value (Wh) with quality A04, so an
+	// importer that re-fetches a trailing window sees corrections. Zero (the
+	// default) sends final values at once.
+	EstimateWindow time.Duration
 	// ThirdPartyName is shown on the onboarding page and in authorizations
 	// (default "OriginHub").
 	ThirdPartyName string
@@ -72,13 +78,14 @@ type Options struct {
 
 // Simulator is the simulated API. It is safe for concurrent use.
 type Simulator struct {
-	seed    uint64
-	now     func() time.Time
-	ttl     time.Duration
-	refresh string
-	name    string
-	key     []byte
-	loc     *time.Location
+	seed     uint64
+	now      func() time.Time
+	ttl      time.Duration
+	estimate time.Duration
+	refresh  string
+	name     string
+	key      []byte
+	loc      *time.Location
 
 	mu         sync.Mutex // guards everything below
 	customers  map[string][]Point
@@ -101,6 +108,7 @@ func New(opts Options) *Simulator {
 		seed:      uint64(opts.Seed),
 		now:       opts.Clock,
 		ttl:       opts.TokenTTL,
+		estimate:  opts.EstimateWindow,
 		refresh:   opts.RefreshToken,
 		name:      opts.ThirdPartyName,
 		customers: map[string][]Point{},

@@ -53,6 +53,7 @@ const (
 func (s *Simulator) writeEntry(tw *tsWriter, gsrn string, from, to time.Time) error {
 	p, _ := ProfileOf(gsrn)
 	g := mix(s.seed, fnv1a(gsrn))
+	estFrom := s.estimatesFrom()
 	tw.str(`{"MyEnergyData_MarketDocument":{"mRID":"`)
 	tw.buf = strconv.AppendUint(tw.buf, mix(g, uint64(from.Unix()), uint64(to.Unix())), 16)
 	tw.str(`","createdDateTime":"`)
@@ -92,9 +93,10 @@ func (s *Simulator) writeEntry(tw *tsWriter, gsrn string, from, to time.Time) er
 			tw.str(`{"position":"`)
 			tw.buf = strconv.AppendInt(tw.buf, int64(pos), 10)
 			tw.str(`","out_Quantity.quantity":"`)
-			tw.kwh(s.wh(p, g, t))
+			wh, q := s.reading(p, g, t, estFrom)
+			tw.kwh(wh)
 			tw.str(`","out_Quantity.quality":"`)
-			tw.str(s.quality(g, t/3600))
+			tw.str(q)
 			tw.str(`"}`)
 			pos++
 			if len(tw.buf) > 60<<10 {

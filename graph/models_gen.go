@@ -3,17 +3,66 @@
 package graph
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"github.com/originhub/originhub/models"
 )
+
+type Address struct {
+	StreetCode       string `json:"streetCode"`
+	StreetName       string `json:"streetName"`
+	BuildingNumber   string `json:"buildingNumber"`
+	CityName         string `json:"cityName"`
+	Postcode         string `json:"postcode"`
+	MunicipalityCode string `json:"municipalityCode"`
+}
+
+type ImportMeasurementsInput struct {
+	// Import only this metering point; all of the caller's when absent.
+	Gsrn *string `json:"gsrn,omitempty"`
+}
+
+type ImportMeasurementsPayload struct {
+	Jobs       []models.ImportJob `json:"jobs"`
+	UserErrors []UserError        `json:"userErrors"`
+}
 
 type LedgerBatchFilter struct {
 	Status    []models.LedgerBatchStatus `json:"status,omitempty"`
 	CreatedAt *TimeRange                 `json:"createdAt,omitempty"`
 }
 
+type MeasurementFilter struct {
+	// Hours whose begin is in this range.
+	Begin      *TimeRange                `json:"begin,omitempty"`
+	Gsrn       []string                  `json:"gsrn,omitempty"`
+	Type       *models.MeteringPointType `json:"type,omitempty"`
+	Sector     *models.Sector            `json:"sector,omitempty"`
+	Technology *string                   `json:"technology,omitempty"`
+}
+
+type MeteringPointFilter struct {
+	Type   *models.MeteringPointType `json:"type,omitempty"`
+	Sector *models.Sector            `json:"sector,omitempty"`
+	Gsrn   []string                  `json:"gsrn,omitempty"`
+	// Technology label, e.g. Wind.
+	Technology *string `json:"technology,omitempty"`
+}
+
+type Mutation struct {
+}
+
 type Query struct {
+}
+
+type StartElOverblikOnboardingPayload struct {
+	// Open this URL in the browser to grant OriginHub access in ElOverblik.
+	URL        *string     `json:"url,omitempty"`
+	UserErrors []UserError `json:"userErrors"`
 }
 
 type Subscription struct {
@@ -39,4 +88,122 @@ type UserError struct {
 	Message string   `json:"message"`
 	// BAD_USER_INPUT, NOT_FOUND, FORBIDDEN or CONFLICT.
 	Code string `json:"code"`
+}
+
+type MeasurementGroupBy string
+
+const (
+	MeasurementGroupByMeteringPoint MeasurementGroupBy = "METERING_POINT"
+	MeasurementGroupByType          MeasurementGroupBy = "TYPE"
+	MeasurementGroupBySector        MeasurementGroupBy = "SECTOR"
+	MeasurementGroupByTechnology    MeasurementGroupBy = "TECHNOLOGY"
+)
+
+var AllMeasurementGroupBy = []MeasurementGroupBy{
+	MeasurementGroupByMeteringPoint,
+	MeasurementGroupByType,
+	MeasurementGroupBySector,
+	MeasurementGroupByTechnology,
+}
+
+func (e MeasurementGroupBy) IsValid() bool {
+	switch e {
+	case MeasurementGroupByMeteringPoint, MeasurementGroupByType, MeasurementGroupBySector, MeasurementGroupByTechnology:
+		return true
+	}
+	return false
+}
+
+func (e MeasurementGroupBy) String() string {
+	return string(e)
+}
+
+func (e *MeasurementGroupBy) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = MeasurementGroupBy(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid MeasurementGroupBy", str)
+	}
+	return nil
+}
+
+func (e MeasurementGroupBy) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *MeasurementGroupBy) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e MeasurementGroupBy) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type Resolution string
+
+const (
+	ResolutionHour  Resolution = "HOUR"
+	ResolutionDay   Resolution = "DAY"
+	ResolutionMonth Resolution = "MONTH"
+	ResolutionYear  Resolution = "YEAR"
+)
+
+var AllResolution = []Resolution{
+	ResolutionHour,
+	ResolutionDay,
+	ResolutionMonth,
+	ResolutionYear,
+}
+
+func (e Resolution) IsValid() bool {
+	switch e {
+	case ResolutionHour, ResolutionDay, ResolutionMonth, ResolutionYear:
+		return true
+	}
+	return false
+}
+
+func (e Resolution) String() string {
+	return string(e)
+}
+
+func (e *Resolution) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Resolution(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Resolution", str)
+	}
+	return nil
+}
+
+func (e Resolution) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Resolution) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Resolution) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

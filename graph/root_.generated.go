@@ -21,7 +21,12 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	ImportJob() ImportJobResolver
 	LedgerBatch() LedgerBatchResolver
+	Measurement() MeasurementResolver
+	MeasurementSeriesPoint() MeasurementSeriesPointResolver
+	MeteringPoint() MeteringPointResolver
+	Mutation() MutationResolver
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
 	User() UserResolver
@@ -32,6 +37,55 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	Address struct {
+		BuildingNumber   func(childComplexity int) int
+		CityName         func(childComplexity int) int
+		MunicipalityCode func(childComplexity int) int
+		Postcode         func(childComplexity int) int
+		StreetCode       func(childComplexity int) int
+		StreetName       func(childComplexity int) int
+	}
+
+	ElOverblikLink struct {
+		GrantedAt   func(childComplexity int) int
+		RequestedAt func(childComplexity int) int
+		State       func(childComplexity int) int
+	}
+
+	ImportJob struct {
+		Attempts      func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		FinishedAt    func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Kind          func(childComplexity int) int
+		LastError     func(childComplexity int) int
+		MeteringPoint func(childComplexity int) int
+		RowsRead      func(childComplexity int) int
+		RowsWritten   func(childComplexity int) int
+		StartedAt     func(childComplexity int) int
+		State         func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
+		WindowFrom    func(childComplexity int) int
+		WindowTo      func(childComplexity int) int
+	}
+
+	ImportJobConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ImportJobEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ImportMeasurementsPayload struct {
+		Jobs       func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	LedgerBatch struct {
 		Attempts    func(childComplexity int) int
 		CommittedAt func(childComplexity int) int
@@ -56,6 +110,71 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Measurement struct {
+		AmountWh      func(childComplexity int) int
+		BeginAt       func(childComplexity int) int
+		End           func(childComplexity int) int
+		Gsrn          func(childComplexity int) int
+		ImportedAt    func(childComplexity int) int
+		MeteringPoint func(childComplexity int) int
+		Quality       func(childComplexity int) int
+		RevisedAt     func(childComplexity int) int
+	}
+
+	MeasurementConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	MeasurementEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	MeasurementSeriesPoint struct {
+		AmountWh   func(childComplexity int) int
+		Begin      func(childComplexity int) int
+		Gsrn       func(childComplexity int) int
+		Readings   func(childComplexity int) int
+		Sector     func(childComplexity int) int
+		Technology func(childComplexity int) int
+		Type       func(childComplexity int) int
+	}
+
+	MeteringPoint struct {
+		Address         func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		FuelCode        func(childComplexity int) int
+		GSRN            func(childComplexity int) int
+		ID              func(childComplexity int) int
+		ImportedUntil   func(childComplexity int) int
+		LastImportError func(childComplexity int) int
+		Measurements    func(childComplexity int, where *MeasurementFilter, first *int, after *string, last *int, before *string) int
+		Sector          func(childComplexity int) int
+		Technology      func(childComplexity int) int
+		TechnologyCode  func(childComplexity int) int
+		Type            func(childComplexity int) int
+	}
+
+	MeteringPointConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	MeteringPointEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	Mutation struct {
+		ImportMeasurements        func(childComplexity int, input ImportMeasurementsInput) int
+		StartElOverblikOnboarding func(childComplexity int) int
+	}
+
 	PageInfo struct {
 		EndCursor       func(childComplexity int) int
 		HasNextPage     func(childComplexity int) int
@@ -64,15 +183,27 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		LedgerBatches    func(childComplexity int, where *LedgerBatchFilter, first *int, after *string, last *int, before *string) int
-		Me               func(childComplexity int) int
-		Node             func(childComplexity int, id string) int
-		Nodes            func(childComplexity int, ids []string) int
-		Technologies     func(childComplexity int, where *TechnologyFilter, first *int, after *string, last *int, before *string) int
-		TechnologyLabels func(childComplexity int) int
+		EloverblikLink    func(childComplexity int) int
+		ImportJobs        func(childComplexity int, first *int, after *string, last *int, before *string) int
+		LedgerBatches     func(childComplexity int, where *LedgerBatchFilter, first *int, after *string, last *int, before *string) int
+		Me                func(childComplexity int) int
+		MeasurementSeries func(childComplexity int, where *MeasurementFilter, resolution Resolution, groupBy []MeasurementGroupBy, timeZone *string) int
+		Measurements      func(childComplexity int, where *MeasurementFilter, first *int, after *string, last *int, before *string) int
+		MeteringPoint     func(childComplexity int, gsrn string) int
+		MeteringPoints    func(childComplexity int, where *MeteringPointFilter, first *int, after *string, last *int, before *string) int
+		Node              func(childComplexity int, id string) int
+		Nodes             func(childComplexity int, ids []string) int
+		Technologies      func(childComplexity int, where *TechnologyFilter, first *int, after *string, last *int, before *string) int
+		TechnologyLabels  func(childComplexity int) int
+	}
+
+	StartElOverblikOnboardingPayload struct {
+		URL        func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	Subscription struct {
+		ImportProgress     func(childComplexity int) int
 		LedgerBatchUpdated func(childComplexity int) int
 	}
 
@@ -120,6 +251,198 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "Address.buildingNumber":
+		if e.ComplexityRoot.Address.BuildingNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Address.BuildingNumber(childComplexity), true
+	case "Address.cityName":
+		if e.ComplexityRoot.Address.CityName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Address.CityName(childComplexity), true
+	case "Address.municipalityCode":
+		if e.ComplexityRoot.Address.MunicipalityCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Address.MunicipalityCode(childComplexity), true
+	case "Address.postcode":
+		if e.ComplexityRoot.Address.Postcode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Address.Postcode(childComplexity), true
+	case "Address.streetCode":
+		if e.ComplexityRoot.Address.StreetCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Address.StreetCode(childComplexity), true
+	case "Address.streetName":
+		if e.ComplexityRoot.Address.StreetName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Address.StreetName(childComplexity), true
+
+	case "ElOverblikLink.grantedAt":
+		if e.ComplexityRoot.ElOverblikLink.GrantedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ElOverblikLink.GrantedAt(childComplexity), true
+	case "ElOverblikLink.requestedAt":
+		if e.ComplexityRoot.ElOverblikLink.RequestedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ElOverblikLink.RequestedAt(childComplexity), true
+	case "ElOverblikLink.state":
+		if e.ComplexityRoot.ElOverblikLink.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ElOverblikLink.State(childComplexity), true
+
+	case "ImportJob.attempts":
+		if e.ComplexityRoot.ImportJob.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.Attempts(childComplexity), true
+	case "ImportJob.createdAt":
+		if e.ComplexityRoot.ImportJob.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.CreatedAt(childComplexity), true
+	case "ImportJob.finishedAt":
+		if e.ComplexityRoot.ImportJob.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.FinishedAt(childComplexity), true
+	case "ImportJob.id":
+		if e.ComplexityRoot.ImportJob.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.ID(childComplexity), true
+	case "ImportJob.kind":
+		if e.ComplexityRoot.ImportJob.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.Kind(childComplexity), true
+	case "ImportJob.lastError":
+		if e.ComplexityRoot.ImportJob.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.LastError(childComplexity), true
+	case "ImportJob.meteringPoint":
+		if e.ComplexityRoot.ImportJob.MeteringPoint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.MeteringPoint(childComplexity), true
+	case "ImportJob.rowsRead":
+		if e.ComplexityRoot.ImportJob.RowsRead == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.RowsRead(childComplexity), true
+	case "ImportJob.rowsWritten":
+		if e.ComplexityRoot.ImportJob.RowsWritten == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.RowsWritten(childComplexity), true
+	case "ImportJob.startedAt":
+		if e.ComplexityRoot.ImportJob.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.StartedAt(childComplexity), true
+	case "ImportJob.state":
+		if e.ComplexityRoot.ImportJob.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.State(childComplexity), true
+	case "ImportJob.updatedAt":
+		if e.ComplexityRoot.ImportJob.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.UpdatedAt(childComplexity), true
+	case "ImportJob.windowFrom":
+		if e.ComplexityRoot.ImportJob.WindowFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.WindowFrom(childComplexity), true
+	case "ImportJob.windowTo":
+		if e.ComplexityRoot.ImportJob.WindowTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.WindowTo(childComplexity), true
+
+	case "ImportJobConnection.edges":
+		if e.ComplexityRoot.ImportJobConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJobConnection.Edges(childComplexity), true
+	case "ImportJobConnection.nodes":
+		if e.ComplexityRoot.ImportJobConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJobConnection.Nodes(childComplexity), true
+	case "ImportJobConnection.pageInfo":
+		if e.ComplexityRoot.ImportJobConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJobConnection.PageInfo(childComplexity), true
+	case "ImportJobConnection.totalCount":
+		if e.ComplexityRoot.ImportJobConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJobConnection.TotalCount(childComplexity), true
+
+	case "ImportJobEdge.cursor":
+		if e.ComplexityRoot.ImportJobEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJobEdge.Cursor(childComplexity), true
+	case "ImportJobEdge.node":
+		if e.ComplexityRoot.ImportJobEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJobEdge.Node(childComplexity), true
+
+	case "ImportMeasurementsPayload.jobs":
+		if e.ComplexityRoot.ImportMeasurementsPayload.Jobs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportMeasurementsPayload.Jobs(childComplexity), true
+	case "ImportMeasurementsPayload.userErrors":
+		if e.ComplexityRoot.ImportMeasurementsPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportMeasurementsPayload.UserErrors(childComplexity), true
 
 	case "LedgerBatch.attempts":
 		if e.ComplexityRoot.LedgerBatch.Attempts == nil {
@@ -214,6 +537,270 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LedgerBatchEdge.Node(childComplexity), true
 
+	case "Measurement.amount":
+		if e.ComplexityRoot.Measurement.AmountWh == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Measurement.AmountWh(childComplexity), true
+	case "Measurement.begin":
+		if e.ComplexityRoot.Measurement.BeginAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Measurement.BeginAt(childComplexity), true
+	case "Measurement.end":
+		if e.ComplexityRoot.Measurement.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Measurement.End(childComplexity), true
+	case "Measurement.gsrn":
+		if e.ComplexityRoot.Measurement.Gsrn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Measurement.Gsrn(childComplexity), true
+	case "Measurement.importedAt":
+		if e.ComplexityRoot.Measurement.ImportedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Measurement.ImportedAt(childComplexity), true
+	case "Measurement.meteringPoint":
+		if e.ComplexityRoot.Measurement.MeteringPoint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Measurement.MeteringPoint(childComplexity), true
+	case "Measurement.quality":
+		if e.ComplexityRoot.Measurement.Quality == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Measurement.Quality(childComplexity), true
+	case "Measurement.revisedAt":
+		if e.ComplexityRoot.Measurement.RevisedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Measurement.RevisedAt(childComplexity), true
+
+	case "MeasurementConnection.edges":
+		if e.ComplexityRoot.MeasurementConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasurementConnection.Edges(childComplexity), true
+	case "MeasurementConnection.nodes":
+		if e.ComplexityRoot.MeasurementConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasurementConnection.Nodes(childComplexity), true
+	case "MeasurementConnection.pageInfo":
+		if e.ComplexityRoot.MeasurementConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasurementConnection.PageInfo(childComplexity), true
+	case "MeasurementConnection.totalCount":
+		if e.ComplexityRoot.MeasurementConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasurementConnection.TotalCount(childComplexity), true
+
+	case "MeasurementEdge.cursor":
+		if e.ComplexityRoot.MeasurementEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasurementEdge.Cursor(childComplexity), true
+	case "MeasurementEdge.node":
+		if e.ComplexityRoot.MeasurementEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasurementEdge.Node(childComplexity), true
+
+	case "MeasurementSeriesPoint.amount":
+		if e.ComplexityRoot.MeasurementSeriesPoint.AmountWh == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasurementSeriesPoint.AmountWh(childComplexity), true
+	case "MeasurementSeriesPoint.begin":
+		if e.ComplexityRoot.MeasurementSeriesPoint.Begin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasurementSeriesPoint.Begin(childComplexity), true
+	case "MeasurementSeriesPoint.gsrn":
+		if e.ComplexityRoot.MeasurementSeriesPoint.Gsrn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasurementSeriesPoint.Gsrn(childComplexity), true
+	case "MeasurementSeriesPoint.readings":
+		if e.ComplexityRoot.MeasurementSeriesPoint.Readings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasurementSeriesPoint.Readings(childComplexity), true
+	case "MeasurementSeriesPoint.sector":
+		if e.ComplexityRoot.MeasurementSeriesPoint.Sector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasurementSeriesPoint.Sector(childComplexity), true
+	case "MeasurementSeriesPoint.technology":
+		if e.ComplexityRoot.MeasurementSeriesPoint.Technology == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasurementSeriesPoint.Technology(childComplexity), true
+	case "MeasurementSeriesPoint.type":
+		if e.ComplexityRoot.MeasurementSeriesPoint.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasurementSeriesPoint.Type(childComplexity), true
+
+	case "MeteringPoint.address":
+		if e.ComplexityRoot.MeteringPoint.Address == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeteringPoint.Address(childComplexity), true
+	case "MeteringPoint.createdAt":
+		if e.ComplexityRoot.MeteringPoint.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeteringPoint.CreatedAt(childComplexity), true
+	case "MeteringPoint.fuelCode":
+		if e.ComplexityRoot.MeteringPoint.FuelCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeteringPoint.FuelCode(childComplexity), true
+	case "MeteringPoint.gsrn":
+		if e.ComplexityRoot.MeteringPoint.GSRN == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeteringPoint.GSRN(childComplexity), true
+	case "MeteringPoint.id":
+		if e.ComplexityRoot.MeteringPoint.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeteringPoint.ID(childComplexity), true
+	case "MeteringPoint.importedUntil":
+		if e.ComplexityRoot.MeteringPoint.ImportedUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeteringPoint.ImportedUntil(childComplexity), true
+	case "MeteringPoint.lastImportError":
+		if e.ComplexityRoot.MeteringPoint.LastImportError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeteringPoint.LastImportError(childComplexity), true
+	case "MeteringPoint.measurements":
+		if e.ComplexityRoot.MeteringPoint.Measurements == nil {
+			break
+		}
+
+		args, err := ec.field_MeteringPoint_measurements_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.MeteringPoint.Measurements(childComplexity, args["where"].(*MeasurementFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+	case "MeteringPoint.sector":
+		if e.ComplexityRoot.MeteringPoint.Sector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeteringPoint.Sector(childComplexity), true
+	case "MeteringPoint.technology":
+		if e.ComplexityRoot.MeteringPoint.Technology == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeteringPoint.Technology(childComplexity), true
+	case "MeteringPoint.technologyCode":
+		if e.ComplexityRoot.MeteringPoint.TechnologyCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeteringPoint.TechnologyCode(childComplexity), true
+	case "MeteringPoint.type":
+		if e.ComplexityRoot.MeteringPoint.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeteringPoint.Type(childComplexity), true
+
+	case "MeteringPointConnection.edges":
+		if e.ComplexityRoot.MeteringPointConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeteringPointConnection.Edges(childComplexity), true
+	case "MeteringPointConnection.nodes":
+		if e.ComplexityRoot.MeteringPointConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeteringPointConnection.Nodes(childComplexity), true
+	case "MeteringPointConnection.pageInfo":
+		if e.ComplexityRoot.MeteringPointConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeteringPointConnection.PageInfo(childComplexity), true
+	case "MeteringPointConnection.totalCount":
+		if e.ComplexityRoot.MeteringPointConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeteringPointConnection.TotalCount(childComplexity), true
+
+	case "MeteringPointEdge.cursor":
+		if e.ComplexityRoot.MeteringPointEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeteringPointEdge.Cursor(childComplexity), true
+	case "MeteringPointEdge.node":
+		if e.ComplexityRoot.MeteringPointEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeteringPointEdge.Node(childComplexity), true
+
+	case "Mutation.importMeasurements":
+		if e.ComplexityRoot.Mutation.ImportMeasurements == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_importMeasurements_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ImportMeasurements(childComplexity, args["input"].(ImportMeasurementsInput)), true
+	case "Mutation.startElOverblikOnboarding":
+		if e.ComplexityRoot.Mutation.StartElOverblikOnboarding == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.StartElOverblikOnboarding(childComplexity), true
+
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
 			break
@@ -239,6 +826,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "Query.eloverblikLink":
+		if e.ComplexityRoot.Query.EloverblikLink == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.EloverblikLink(childComplexity), true
+	case "Query.importJobs":
+		if e.ComplexityRoot.Query.ImportJobs == nil {
+			break
+		}
+
+		args, err := ec.field_Query_importJobs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ImportJobs(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+
 	case "Query.ledgerBatches":
 		if e.ComplexityRoot.Query.LedgerBatches == nil {
 			break
@@ -256,6 +861,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.measurementSeries":
+		if e.ComplexityRoot.Query.MeasurementSeries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_measurementSeries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MeasurementSeries(childComplexity, args["where"].(*MeasurementFilter), args["resolution"].(Resolution), args["groupBy"].([]MeasurementGroupBy), args["timeZone"].(*string)), true
+	case "Query.measurements":
+		if e.ComplexityRoot.Query.Measurements == nil {
+			break
+		}
+
+		args, err := ec.field_Query_measurements_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Measurements(childComplexity, args["where"].(*MeasurementFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+	case "Query.meteringPoint":
+		if e.ComplexityRoot.Query.MeteringPoint == nil {
+			break
+		}
+
+		args, err := ec.field_Query_meteringPoint_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MeteringPoint(childComplexity, args["gsrn"].(string)), true
+	case "Query.meteringPoints":
+		if e.ComplexityRoot.Query.MeteringPoints == nil {
+			break
+		}
+
+		args, err := ec.field_Query_meteringPoints_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MeteringPoints(childComplexity, args["where"].(*MeteringPointFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -296,6 +945,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.TechnologyLabels(childComplexity), true
 
+	case "StartElOverblikOnboardingPayload.url":
+		if e.ComplexityRoot.StartElOverblikOnboardingPayload.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StartElOverblikOnboardingPayload.URL(childComplexity), true
+	case "StartElOverblikOnboardingPayload.userErrors":
+		if e.ComplexityRoot.StartElOverblikOnboardingPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StartElOverblikOnboardingPayload.UserErrors(childComplexity), true
+
+	case "Subscription.importProgress":
+		if e.ComplexityRoot.Subscription.ImportProgress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.ImportProgress(childComplexity), true
 	case "Subscription.ledgerBatchUpdated":
 		if e.ComplexityRoot.Subscription.LedgerBatchUpdated == nil {
 			break
@@ -407,7 +1075,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("ImportMeasurementsInput", ec.unmarshalInputImportMeasurementsInput),
 			graphql.NewInputUnmarshaler("LedgerBatchFilter", ec.unmarshalInputLedgerBatchFilter),
+			graphql.NewInputUnmarshaler("MeasurementFilter", ec.unmarshalInputMeasurementFilter),
+			graphql.NewInputUnmarshaler("MeteringPointFilter", ec.unmarshalInputMeteringPointFilter),
 			graphql.NewInputUnmarshaler("TechnologyFilter", ec.unmarshalInputTechnologyFilter),
 			graphql.NewInputUnmarshaler("TimeRange", ec.unmarshalInputTimeRange),
 		)
@@ -444,6 +1115,21 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			}
 
 			return &response
+		}
+	case ast.Mutation:
+		return func(ctx context.Context) *graphql.Response {
+			if !first {
+				return nil
+			}
+			first = false
+			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
+			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
+			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
 		}
 	case ast.Subscription:
 		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
@@ -554,6 +1240,239 @@ type Query {
 }
 
 type Subscription
+`, BuiltIn: false},
+	{Name: "../schema/datahub.graphqls", Input: `enum MeteringPointType {
+  PRODUCTION
+  CONSUMPTION
+}
+
+"A Danish price area."
+enum Sector {
+  DK1
+  DK2
+}
+
+type Address {
+  streetCode: String!
+  streetName: String!
+  buildingNumber: String!
+  cityName: String!
+  postcode: String!
+  municipalityCode: String!
+}
+
+"""
+A DataHub metering point of the caller's, imported from ElOverblik.
+"""
+type MeteringPoint implements Node {
+  id: ID!
+  "The 18-digit GSRN."
+  gsrn: String!
+  type: MeteringPointType!
+  sector: Sector!
+  "Production points only."
+  technologyCode: String
+  "Production points only."
+  fuelCode: String
+  "The label of the technology and fuel codes, e.g. Wind."
+  technology: Technology
+  address: Address!
+  "Readings are imported up to (not including) this hour."
+  importedUntil: Time
+  "Why the last import failed, if it did."
+  lastImportError: String
+  createdAt: Time!
+  "This point's hourly readings, oldest first."
+  measurements(where: MeasurementFilter, first: Int, after: String, last: Int, before: String): MeasurementConnection!
+}
+
+"""
+One hourly reading.
+"""
+type Measurement {
+  meteringPoint: MeteringPoint!
+  gsrn: String!
+  begin: Time!
+  end: Time!
+  amount: WattHours!
+  "DataHub quality: A04 measured, A03 estimated, A01 adjusted, A02 not available, A05 incomplete."
+  quality: String!
+  importedAt: Time!
+  "When DataHub last revised the value."
+  revisedAt: Time
+}
+
+input MeteringPointFilter {
+  type: MeteringPointType
+  sector: Sector
+  gsrn: [String!]
+  "Technology label, e.g. Wind."
+  technology: String
+}
+
+input MeasurementFilter {
+  "Hours whose begin is in this range."
+  begin: TimeRange
+  gsrn: [String!]
+  type: MeteringPointType
+  sector: Sector
+  technology: String
+}
+
+enum Resolution {
+  HOUR
+  DAY
+  MONTH
+  YEAR
+}
+
+enum MeasurementGroupBy {
+  METERING_POINT
+  TYPE
+  SECTOR
+  TECHNOLOGY
+}
+
+"""
+One bucket of a measurement series. Group fields are set for the requested groupings only.
+"""
+type MeasurementSeriesPoint {
+  begin: Time!
+  amount: WattHours!
+  "How many hourly readings the bucket sums."
+  readings: Int!
+  gsrn: String
+  type: MeteringPointType
+  sector: Sector
+  technology: String
+}
+
+type MeteringPointEdge {
+  node: MeteringPoint!
+  cursor: String!
+}
+
+type MeteringPointConnection {
+  edges: [MeteringPointEdge!]!
+  nodes: [MeteringPoint!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type MeasurementEdge {
+  node: Measurement!
+  cursor: String!
+}
+
+type MeasurementConnection {
+  edges: [MeasurementEdge!]!
+  nodes: [Measurement!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+enum ImportJobKind {
+  METERING_POINTS
+  MEASUREMENTS
+}
+
+enum ImportJobState {
+  QUEUED
+  RUNNING
+  SUCCEEDED
+  FAILED
+}
+
+"""
+One import from ElOverblik.
+"""
+type ImportJob implements Node {
+  id: ID!
+  kind: ImportJobKind!
+  state: ImportJobState!
+  meteringPoint: MeteringPoint
+  windowFrom: Time
+  windowTo: Time
+  rowsRead: Int!
+  rowsWritten: Int!
+  attempts: Int!
+  lastError: String
+  createdAt: Time!
+  startedAt: Time
+  finishedAt: Time
+  updatedAt: Time!
+}
+
+type ImportJobEdge {
+  node: ImportJob!
+  cursor: String!
+}
+
+type ImportJobConnection {
+  edges: [ImportJobEdge!]!
+  nodes: [ImportJob!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+enum ElOverblikLinkState {
+  PENDING
+  GRANTED
+  DENIED
+}
+
+"The caller's consent for OriginHub to read their DataHub data."
+type ElOverblikLink {
+  state: ElOverblikLinkState!
+  requestedAt: Time!
+  grantedAt: Time
+}
+
+extend type Query {
+  "The caller's metering points, by GSRN."
+  meteringPoints(where: MeteringPointFilter, first: Int, after: String, last: Int, before: String): MeteringPointConnection! @authenticated
+  "One of the caller's metering points; null if it is not theirs."
+  meteringPoint(gsrn: String!): MeteringPoint @authenticated
+  "Readings of the caller's metering points, by metering point then hour."
+  measurements(where: MeasurementFilter, first: Int, after: String, last: Int, before: String): MeasurementConnection! @authenticated
+  """
+  Sums of the caller's readings per bucket, computed in the database. Buckets are cut in
+  ` + "`" + `timeZone` + "`" + ` (default UTC; e.g. Europe/Copenhagen for Danish days).
+  """
+  measurementSeries(where: MeasurementFilter, resolution: Resolution!, groupBy: [MeasurementGroupBy!], timeZone: String): [MeasurementSeriesPoint!]! @authenticated
+  "The caller's import jobs, newest first."
+  importJobs(first: Int, after: String, last: Int, before: String): ImportJobConnection! @authenticated
+  "The caller's ElOverblik consent, if onboarding was started."
+  eloverblikLink: ElOverblikLink @authenticated
+}
+
+type StartElOverblikOnboardingPayload {
+  "Open this URL in the browser to grant OriginHub access in ElOverblik."
+  url: String
+  userErrors: [UserError!]!
+}
+
+input ImportMeasurementsInput {
+  "Import only this metering point; all of the caller's when absent."
+  gsrn: String
+}
+
+type ImportMeasurementsPayload {
+  jobs: [ImportJob!]!
+  userErrors: [UserError!]!
+}
+
+type Mutation {
+  "Start linking the caller's ElOverblik data: returns the consent URL."
+  startElOverblikOnboarding: StartElOverblikOnboardingPayload! @authenticated
+  "Import new readings now instead of waiting for the hourly schedule."
+  importMeasurements(input: ImportMeasurementsInput!): ImportMeasurementsPayload! @authenticated
+}
+
+extend type Subscription {
+  "Every change of the caller's import jobs (queued, progress, finished)."
+  importProgress: ImportJob! @authenticated
+}
 `, BuiltIn: false},
 	{Name: "../schema/ledger.graphqls", Input: `enum LedgerBatchStatus {
   "Written to the outbox, not yet accepted by the ledger."
@@ -678,6 +1597,104 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_Address(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "streetCode":
+		return ec.fieldContext_Address_streetCode(ctx, field)
+	case "streetName":
+		return ec.fieldContext_Address_streetName(ctx, field)
+	case "buildingNumber":
+		return ec.fieldContext_Address_buildingNumber(ctx, field)
+	case "cityName":
+		return ec.fieldContext_Address_cityName(ctx, field)
+	case "postcode":
+		return ec.fieldContext_Address_postcode(ctx, field)
+	case "municipalityCode":
+		return ec.fieldContext_Address_municipalityCode(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Address", field.Name)
+}
+
+func (ec *executionContext) childFields_ElOverblikLink(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "state":
+		return ec.fieldContext_ElOverblikLink_state(ctx, field)
+	case "requestedAt":
+		return ec.fieldContext_ElOverblikLink_requestedAt(ctx, field)
+	case "grantedAt":
+		return ec.fieldContext_ElOverblikLink_grantedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ElOverblikLink", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportJob(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ImportJob_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_ImportJob_kind(ctx, field)
+	case "state":
+		return ec.fieldContext_ImportJob_state(ctx, field)
+	case "meteringPoint":
+		return ec.fieldContext_ImportJob_meteringPoint(ctx, field)
+	case "windowFrom":
+		return ec.fieldContext_ImportJob_windowFrom(ctx, field)
+	case "windowTo":
+		return ec.fieldContext_ImportJob_windowTo(ctx, field)
+	case "rowsRead":
+		return ec.fieldContext_ImportJob_rowsRead(ctx, field)
+	case "rowsWritten":
+		return ec.fieldContext_ImportJob_rowsWritten(ctx, field)
+	case "attempts":
+		return ec.fieldContext_ImportJob_attempts(ctx, field)
+	case "lastError":
+		return ec.fieldContext_ImportJob_lastError(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ImportJob_createdAt(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_ImportJob_startedAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_ImportJob_finishedAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_ImportJob_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportJob", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportJobConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ImportJobConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_ImportJobConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ImportJobConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ImportJobConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportJobConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportJobEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_ImportJobEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_ImportJobEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportJobEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportMeasurementsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "jobs":
+		return ec.fieldContext_ImportMeasurementsPayload_jobs(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ImportMeasurementsPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportMeasurementsPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_LedgerBatch(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -728,6 +1745,126 @@ func (ec *executionContext) childFields_LedgerBatchEdge(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type LedgerBatchEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_Measurement(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "meteringPoint":
+		return ec.fieldContext_Measurement_meteringPoint(ctx, field)
+	case "gsrn":
+		return ec.fieldContext_Measurement_gsrn(ctx, field)
+	case "begin":
+		return ec.fieldContext_Measurement_begin(ctx, field)
+	case "end":
+		return ec.fieldContext_Measurement_end(ctx, field)
+	case "amount":
+		return ec.fieldContext_Measurement_amount(ctx, field)
+	case "quality":
+		return ec.fieldContext_Measurement_quality(ctx, field)
+	case "importedAt":
+		return ec.fieldContext_Measurement_importedAt(ctx, field)
+	case "revisedAt":
+		return ec.fieldContext_Measurement_revisedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Measurement", field.Name)
+}
+
+func (ec *executionContext) childFields_MeasurementConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_MeasurementConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_MeasurementConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_MeasurementConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_MeasurementConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MeasurementConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_MeasurementEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_MeasurementEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_MeasurementEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MeasurementEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_MeasurementSeriesPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "begin":
+		return ec.fieldContext_MeasurementSeriesPoint_begin(ctx, field)
+	case "amount":
+		return ec.fieldContext_MeasurementSeriesPoint_amount(ctx, field)
+	case "readings":
+		return ec.fieldContext_MeasurementSeriesPoint_readings(ctx, field)
+	case "gsrn":
+		return ec.fieldContext_MeasurementSeriesPoint_gsrn(ctx, field)
+	case "type":
+		return ec.fieldContext_MeasurementSeriesPoint_type(ctx, field)
+	case "sector":
+		return ec.fieldContext_MeasurementSeriesPoint_sector(ctx, field)
+	case "technology":
+		return ec.fieldContext_MeasurementSeriesPoint_technology(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MeasurementSeriesPoint", field.Name)
+}
+
+func (ec *executionContext) childFields_MeteringPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_MeteringPoint_id(ctx, field)
+	case "gsrn":
+		return ec.fieldContext_MeteringPoint_gsrn(ctx, field)
+	case "type":
+		return ec.fieldContext_MeteringPoint_type(ctx, field)
+	case "sector":
+		return ec.fieldContext_MeteringPoint_sector(ctx, field)
+	case "technologyCode":
+		return ec.fieldContext_MeteringPoint_technologyCode(ctx, field)
+	case "fuelCode":
+		return ec.fieldContext_MeteringPoint_fuelCode(ctx, field)
+	case "technology":
+		return ec.fieldContext_MeteringPoint_technology(ctx, field)
+	case "address":
+		return ec.fieldContext_MeteringPoint_address(ctx, field)
+	case "importedUntil":
+		return ec.fieldContext_MeteringPoint_importedUntil(ctx, field)
+	case "lastImportError":
+		return ec.fieldContext_MeteringPoint_lastImportError(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_MeteringPoint_createdAt(ctx, field)
+	case "measurements":
+		return ec.fieldContext_MeteringPoint_measurements(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MeteringPoint", field.Name)
+}
+
+func (ec *executionContext) childFields_MeteringPointConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_MeteringPointConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_MeteringPointConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_MeteringPointConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_MeteringPointConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MeteringPointConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_MeteringPointEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_MeteringPointEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_MeteringPointEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MeteringPointEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -740,6 +1877,16 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_StartElOverblikOnboardingPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_StartElOverblikOnboardingPayload_url(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_StartElOverblikOnboardingPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StartElOverblikOnboardingPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Technology(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -788,6 +1935,18 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
+}
+
+func (ec *executionContext) childFields_UserError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "field":
+		return ec.fieldContext_UserError_field(ctx, field)
+	case "message":
+		return ec.fieldContext_UserError_message(ctx, field)
+	case "code":
+		return ec.fieldContext_UserError_code(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UserError", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

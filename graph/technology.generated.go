@@ -517,6 +517,13 @@ func (ec *executionContext) marshalNTechnologyEdge2ᚕgithubᚗcomᚋoriginhub�
 	return ret
 }
 
+func (ec *executionContext) marshalOTechnology2ᚖgithubᚗcomᚋoriginhubᚋoriginhubᚋmodelsᚐTechnology(ctx context.Context, sel ast.SelectionSet, v *models.Technology) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Technology(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOTechnologyFilter2ᚖgithubᚗcomᚋoriginhubᚋoriginhubᚋgraphᚐTechnologyFilter(ctx context.Context, v any) (*TechnologyFilter, error) {
 	if v == nil {
 		return nil, nil

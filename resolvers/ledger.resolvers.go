@@ -7,10 +7,10 @@ package resolvers
 
 import (
 	"context"
-	"github.com/originhub/originhub/internal/ledger/outbox"
-	"github.com/originhub/originhub/internal/loaders"
 
 	"github.com/originhub/originhub/graph"
+	"github.com/originhub/originhub/internal/ledger/outbox"
+	"github.com/originhub/originhub/internal/loaders"
 	"github.com/originhub/originhub/internal/relay"
 	"github.com/originhub/originhub/models"
 )

@@ -7,10 +7,10 @@ package resolvers
 
 import (
 	"context"
-	"github.com/originhub/originhub/internal/technology"
 
 	"github.com/originhub/originhub/graph"
 	"github.com/originhub/originhub/internal/relay"
+	"github.com/originhub/originhub/internal/technology"
 	"github.com/originhub/originhub/models"
 )
 

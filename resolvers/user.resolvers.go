@@ -7,9 +7,9 @@ package resolvers
 
 import (
 	"context"
-	"github.com/originhub/originhub/internal/relay"
 
 	"github.com/originhub/originhub/graph"
+	"github.com/originhub/originhub/internal/relay"
 	"github.com/originhub/originhub/models"
 )
 

@@ -6,6 +6,8 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/uptrace/bun"
+
+	"github.com/originhub/originhub/internal/datahub"
 )
 
 // Handlers holds what task handlers need.
@@ -13,8 +15,12 @@ type Handlers struct {
 	DB    *bun.DB
 	Log   *slog.Logger
 	Clock func() time.Time
+
+	DataHub *datahub.Service
 }
 
 func (h *Handlers) register(mux *asynq.ServeMux) {
 	mux.HandleFunc(TypeEnsurePartitions, h.HandleEnsurePartitions)
+	mux.HandleFunc(TypeImport, h.HandleImport)
+	mux.HandleFunc(TypeImportAll, h.HandleImportAll)
 }

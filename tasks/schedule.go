@@ -19,6 +19,8 @@ type Periodic struct {
 func Schedule() []Periodic {
 	return []Periodic{
 		{Cron: "@every 1h", Task: NewEnsurePartitionsTask},
+		// DataHub publishes readings with a delay of a day or more; hourly keeps us current.
+		{Cron: "17 * * * *", Task: NewImportAllTask},
 	}
 }
 

@@ -13,4 +13,11 @@ type (
 	TechnologyEdge        = relay.Edge[models.Technology]
 	LedgerBatchConnection = relay.Connection[models.LedgerBatch]
 	LedgerBatchEdge       = relay.Edge[models.LedgerBatch]
+
+	MeteringPointConnection = relay.Connection[models.MeteringPoint]
+	MeteringPointEdge       = relay.Edge[models.MeteringPoint]
+	MeasurementConnection   = relay.Connection[models.Measurement]
+	MeasurementEdge         = relay.Edge[models.Measurement]
+	ImportJobConnection     = relay.Connection[models.ImportJob]
+	ImportJobEdge           = relay.Edge[models.ImportJob]
 )

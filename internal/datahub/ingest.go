@@ -1,0 +1,286 @@
+package datahub
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/originhub/originhub/internal/eloverblik"
+)
+
+// Window is one metering point's span of hours to import, [From, To).
+type Window struct {
+	MeteringPointID int64
+	GSRN            string
+	From, To        time.Time
+}
+
+// Fetch delivers a window's readings into sink; eloverblik.Client.TimeSeries for real
+// imports, a parser over a generated body in the benchmark.
+type Fetch func(ctx context.Context, sink eloverblik.Sink) error
+
+// Result counts what one window's import did.
+type Result struct {
+	Read     int64    // readings received
+	Written  int64    // rows inserted or changed
+	Revised  int64    // rows whose amount changed (each recorded in measurement_revisions)
+	Rejected int64    // readings refused (outside the window, misaligned, duplicate, negative) or reported by the parser
+	Problems []string // the first few reasons for rejections
+}
+
+const maxProblems = 10
+
+func (r *Result) reject(format string, args ...any) {
+	r.Rejected++
+	if len(r.Problems) < maxProblems {
+		r.Problems = append(r.Problems, fmt.Sprintf(format, args...))
+	}
+}
+
+// copyBatch is how many readings cross from the fetching goroutine to COPY at once.
+const copyBatch = 2048
+
+// IngestWindow imports one window in one transaction: the readings stream from fetch
+// (running in its own goroutine, so parsing overlaps with Postgres work) through COPY into
+// a session-local staging table, then one set-based upsert moves them into the
+// partitioned measurements table. A reading whose amount changed is recorded as a
+// revision. Either the whole window commits or nothing does: a fetch error, a cancelled
+// context or a database error rolls everything back, and a retry starts clean.
+//
+// Concurrent imports of the same metering point are serialised by an advisory lock.
+// The window's partitions must exist (EnsurePartitions).
+func IngestWindow(ctx context.Context, db *sql.DB, w Window, fetch Fetch) (Result, error) {
+	if !w.From.Before(w.To) || w.From != w.From.Truncate(time.Hour) || w.To != w.To.Truncate(time.Hour) {
+		return Result{}, fmt.Errorf("ingest %s: window %s..%s is not a non-empty span of whole hours", w.GSRN, w.From, w.To)
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return Result{}, fmt.Errorf("ingest %s: acquire connection: %w", w.GSRN, err)
+	}
+	defer conn.Close()
+	var res Result
+	err = conn.Raw(func(driverConn any) error {
+		pc, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("driver connection is %T, want pgx stdlib", driverConn)
+		}
+		var err error
+		res, err = ingest(ctx, pc.Conn(), w, fetch)
+		return err
+	})
+	if err != nil {
+		return res, fmt.Errorf("ingest %s %s..%s: %w", w.GSRN, w.From.Format(time.RFC3339), w.To.Format(time.RFC3339), err)
+	}
+	return res, nil
+}
+
+func ingest(ctx context.Context, conn *pgx.Conn, w Window, fetch Fetch) (res Result, err error) {
+	// Temp and ON COMMIT DELETE ROWS: created once per pooled session, never WAL-logged,
+	// emptied by every commit or rollback.
+	if _, err := conn.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS measurement_staging (
+		begin_at timestamptz NOT NULL, amount_wh bigint NOT NULL, quality text NOT NULL
+	) ON COMMIT DELETE ROWS`); err != nil {
+		return res, fmt.Errorf("create staging table: %w", err)
+	}
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return res, fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback(context.WithoutCancel(ctx)) // the error that got us here is the one to report
+		}
+	}()
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1::bigint)", importLockKey(w.MeteringPointID)); err != nil {
+		return res, fmt.Errorf("lock metering point: %w", err)
+	}
+
+	src := newReadingSource(ctx, w, fetch, &res)
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"measurement_staging"}, []string{"begin_at", "amount_wh", "quality"}, src); err != nil {
+		src.stop()
+		if ferr := src.fetchErr(); ferr != nil {
+			return res, fmt.Errorf("fetch readings: %w", ferr)
+		}
+		return res, fmt.Errorf("copy readings: %w", err)
+	}
+	if ferr := src.wait(); ferr != nil {
+		return res, fmt.Errorf("fetch readings: %w", ferr)
+	}
+
+	// Revisions first: after the upsert the old values are gone (Postgres 15 has no OLD in
+	// RETURNING). The range conditions let the planner prune to the window's partitions.
+	tag, err := tx.Exec(ctx, `
+		INSERT INTO measurement_revisions (metering_point_id, begin_at, old_amount_wh, new_amount_wh)
+		SELECT m.metering_point_id, m.begin_at, m.amount_wh, s.amount_wh
+		FROM measurement_staging s
+		JOIN measurements m ON m.metering_point_id = $1 AND m.begin_at = s.begin_at
+		WHERE m.begin_at >= $2 AND m.begin_at < $3 AND m.amount_wh <> s.amount_wh`,
+		w.MeteringPointID, w.From, w.To)
+	if err != nil {
+		return res, fmt.Errorf("record revisions: %w", err)
+	}
+	res.Revised = tag.RowsAffected()
+	tag, err = tx.Exec(ctx, `
+		INSERT INTO measurements AS m (metering_point_id, begin_at, amount_wh, quality)
+		SELECT $1, begin_at, amount_wh, quality FROM measurement_staging
+		ON CONFLICT (metering_point_id, begin_at) DO UPDATE
+		SET amount_wh = EXCLUDED.amount_wh, quality = EXCLUDED.quality, revised_at = now()
+		WHERE m.amount_wh <> EXCLUDED.amount_wh OR m.quality <> EXCLUDED.quality`,
+		w.MeteringPointID)
+	if err != nil {
+		return res, fmt.Errorf("upsert measurements: %w", err)
+	}
+	res.Written = tag.RowsAffected()
+	// GREATEST ignores NULLs: an empty window leaves imported_until as it was.
+	if _, err := tx.Exec(ctx, `
+		UPDATE metering_points
+		SET imported_until = GREATEST(imported_until, (SELECT max(begin_at) + interval '1 hour' FROM measurement_staging)),
+		    last_import_error = NULL, updated_at = now()
+		WHERE id = $1`, w.MeteringPointID); err != nil {
+		return res, fmt.Errorf("advance imported_until: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return res, fmt.Errorf("commit: %w", err)
+	}
+	return res, nil
+}
+
+// importLockKey is the advisory lock of one metering point's imports, in a key space of
+// its own (high bits) so it cannot collide with other advisory locks.
+func importLockKey(meteringPointID int64) int64 {
+	const namespace = int64(0x4448) << 48 // "DH"
+	return namespace | (meteringPointID & (1<<48 - 1))
+}
+
+// readingSource adapts the push-style fetch to pgx's pull-style CopyFromSource. fetch runs
+// in a goroutine and hands over validated batches through a channel.
+type readingSource struct {
+	batches chan [][]any
+	done    chan struct{} // closed when fetch returned
+	cancel  context.CancelFunc
+	err     error // fetch's error, readable after done
+	cur     [][]any
+	i       int
+}
+
+var errStopped = errors.New("ingest stopped")
+
+func newReadingSource(ctx context.Context, w Window, fetch Fetch, res *Result) *readingSource {
+	ctx, cancel := context.WithCancel(ctx)
+	s := &readingSource{batches: make(chan [][]any, 4), done: make(chan struct{}), cancel: cancel}
+	hours := int(w.To.Sub(w.From) / time.Hour)
+	seen := make([]uint64, (hours+63)/64)
+	batch := make([][]any, 0, copyBatch)
+	send := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		select {
+		case s.batches <- batch:
+			batch = make([][]any, 0, copyBatch)
+			return nil
+		case <-ctx.Done():
+			return errStopped
+		}
+	}
+	go func() {
+		defer close(s.done)
+		defer close(s.batches)
+		err := fetch(ctx, eloverblik.Sink{
+			Reading: func(r eloverblik.Reading) error {
+				res.Read++
+				b := r.Begin.UTC()
+				switch {
+				case r.GSRN != w.GSRN:
+					res.reject("%s: reading for another metering point %s", b.Format(time.RFC3339), r.GSRN)
+				case b.Before(w.From) || !b.Before(w.To):
+					res.reject("%s: outside the window", b.Format(time.RFC3339))
+				case b != b.Truncate(time.Hour):
+					res.reject("%s: not on a whole hour", b.Format(time.RFC3339))
+				case r.Wh < 0:
+					res.reject("%s: negative amount %d Wh", b.Format(time.RFC3339), r.Wh)
+				default:
+					h := int(b.Sub(w.From) / time.Hour)
+					if seen[h/64]&(1<<(h%64)) != 0 {
+						res.reject("%s: duplicate reading", b.Format(time.RFC3339))
+						return nil
+					}
+					seen[h/64] |= 1 << (h % 64)
+					q := r.Quality
+					if q == "" {
+						q = eloverblik.QualityMeasured
+					}
+					batch = append(batch, []any{b, r.Wh, q})
+					if len(batch) == copyBatch {
+						return send()
+					}
+				}
+				return nil
+			},
+			Problem: func(p *eloverblik.ReadingError) error {
+				res.Read++
+				res.reject("%s", strings.TrimSpace(p.Error()))
+				return nil
+			},
+		})
+		if err == nil {
+			err = send()
+		}
+		s.err = err
+	}()
+	return s
+}
+
+func (s *readingSource) Next() bool {
+	s.i++
+	if s.i < len(s.cur) {
+		return true
+	}
+	b, ok := <-s.batches
+	if !ok {
+		return false
+	}
+	s.cur, s.i = b, 0
+	return len(b) > 0
+}
+
+func (s *readingSource) Values() ([]any, error) { return s.cur[s.i], nil }
+
+// Err reports a fetch failure to COPY, which then aborts.
+func (s *readingSource) Err() error {
+	select {
+	case <-s.done:
+		return s.err
+	default:
+		return nil
+	}
+}
+
+// stop cancels the fetch and waits for its goroutine.
+func (s *readingSource) stop() {
+	s.cancel()
+	for range s.batches { // unblock a sender
+	}
+	<-s.done
+}
+
+// wait waits for the fetch to end and returns its error.
+func (s *readingSource) wait() error {
+	<-s.done
+	s.cancel()
+	return s.err
+}
+
+func (s *readingSource) fetchErr() error {
+	<-s.done
+	if errors.Is(s.err, errStopped) {
+		return nil
+	}
+	return s.err
+}

@@ -128,9 +128,13 @@ func FormatTimestamp(t time.Time) string {
 	return s + "+00:00"
 }
 
-type objWriter struct{ b []byte }
+// PyObject writes one JSON object as json.dumps writes a dict, keys in the
+// order they are added. The zero value is an empty object.
+type PyObject struct{ b []byte }
 
-func (w *objWriter) key(k string) {
+// Key starts member k; the caller appends its value with Raw or the typed
+// methods.
+func (w *PyObject) Key(k string) {
 	if len(w.b) == 0 {
 		w.b = append(w.b, '{')
 	} else {
@@ -140,13 +144,15 @@ func (w *objWriter) key(k string) {
 	w.b = append(w.b, ": "...)
 }
 
-func (w *objWriter) str(k, v string) { w.key(k); w.b = AppendPyString(w.b, v) }
-func (w *objWriter) num(k string, v int64) {
-	w.key(k)
-	w.b = strconv.AppendInt(w.b, v, 10)
-}
-func (w *objWriter) strs(k string, vs []string) {
-	w.key(k)
+// Str adds a string member.
+func (w *PyObject) Str(k, v string) { w.Key(k); w.b = AppendPyString(w.b, v) }
+
+// Int adds an integer member.
+func (w *PyObject) Int(k string, v int64) { w.Key(k); w.b = strconv.AppendInt(w.b, v, 10) }
+
+// Strs adds an array of strings.
+func (w *PyObject) Strs(k string, vs []string) {
+	w.Key(k)
 	w.b = append(w.b, '[')
 	for i, v := range vs {
 		if i > 0 {
@@ -156,23 +162,40 @@ func (w *objWriter) strs(k string, vs []string) {
 	}
 	w.b = append(w.b, ']')
 }
-func (w *objWriter) raw(k string, v []byte) { w.key(k); w.b = append(w.b, v...) }
-func (w *objWriter) done() []byte {
+
+// Objects adds an array of objects.
+func (w *PyObject) Objects(k string, objs []PyObject) {
+	w.Key(k)
+	w.b = append(w.b, '[')
+	for i := range objs {
+		if i > 0 {
+			w.b = append(w.b, ", "...)
+		}
+		w.b = append(w.b, objs[i].Bytes()...)
+	}
+	w.b = append(w.b, ']')
+}
+
+// Raw adds a member whose value is already encoded JSON.
+func (w *PyObject) Raw(k string, v []byte) { w.Key(k); w.b = append(w.b, v...) }
+
+// Bytes returns the encoded object.
+func (w *PyObject) Bytes() []byte {
 	if len(w.b) == 0 {
 		return []byte("{}")
 	}
-	return append(w.b, '}')
+	return append(w.b[:len(w.b):len(w.b)], '}')
 }
 
 // Payload implements Request.
 func (r PublishMeasurementRequest) Payload() ([]byte, error) {
-	var w objWriter
-	w.str("begin", FormatTimestamp(r.Begin))
-	w.str("end", FormatTimestamp(r.End))
-	w.str("sector", r.Sector)
-	w.str("type", string(r.Type))
-	w.num("amount", r.Amount)
-	return w.done(), nil
+	var w PyObject
+	w.Str("begin", FormatTimestamp(r.Begin))
+	w.Str("end", FormatTimestamp(r.End))
+	w.Str("sector", r.Sector)
+	w.Str("type", string(r.Type))
+	w.Int("amount", r.Amount)
+	return w.Bytes(), nil
 }
 
 // Payload implements Request.
@@ -187,55 +210,49 @@ func (r IssueGGORequest) Payload() ([]byte, error) {
 			return nil, fmt.Errorf("issue ggo emissions: not a JSON object")
 		}
 	}
-	var w objWriter
-	w.str("origin", r.Origin)
-	w.str("destination", r.Destination)
-	w.str("tech_type", r.TechType)
-	w.str("fuel_type", r.FuelType)
-	w.raw("emissions", em)
-	return w.done(), nil
+	var w PyObject
+	w.Str("origin", r.Origin)
+	w.Str("destination", r.Destination)
+	w.Str("tech_type", r.TechType)
+	w.Str("fuel_type", r.FuelType)
+	w.Raw("emissions", em)
+	return w.Bytes(), nil
 }
 
 // Payload implements Request.
 func (r TransferGGORequest) Payload() ([]byte, error) {
-	var w objWriter
-	w.str("origin", r.Origin)
-	w.str("destination", r.Destination)
-	return w.done(), nil
+	var w PyObject
+	w.Str("origin", r.Origin)
+	w.Str("destination", r.Destination)
+	return w.Bytes(), nil
 }
 
 // Payload implements Request.
 func (r SplitGGORequest) Payload() ([]byte, error) {
-	var w objWriter
-	w.str("origin", r.Origin)
-	w.key("parts")
-	w.b = append(w.b, '[')
+	var w PyObject
+	w.Str("origin", r.Origin)
+	parts := make([]PyObject, len(r.Parts))
 	for i, p := range r.Parts {
-		if i > 0 {
-			w.b = append(w.b, ", "...)
-		}
-		var pw objWriter
-		pw.str("address", p.Address)
-		pw.num("amount", p.Amount)
-		w.b = append(w.b, pw.done()...)
+		parts[i].Str("address", p.Address)
+		parts[i].Int("amount", p.Amount)
 	}
-	w.b = append(w.b, ']')
-	return w.done(), nil
+	w.Objects("parts", parts)
+	return w.Bytes(), nil
 }
 
 // Payload implements Request.
 func (r RetireGGORequest) Payload() ([]byte, error) {
-	var w objWriter
-	w.str("origin", r.Origin)
-	w.str("settlement_address", r.SettlementAddress)
-	return w.done(), nil
+	var w PyObject
+	w.Str("origin", r.Origin)
+	w.Str("settlement_address", r.SettlementAddress)
+	return w.Bytes(), nil
 }
 
 // Payload implements Request.
 func (r SettlementRequest) Payload() ([]byte, error) {
-	var w objWriter
-	w.str("settlement_address", r.SettlementAddress)
-	w.str("measurement_address", r.MeasurementAddress)
-	w.strs("ggo_addresses", r.GGOAddresses)
-	return w.done(), nil
+	var w PyObject
+	w.Str("settlement_address", r.SettlementAddress)
+	w.Str("measurement_address", r.MeasurementAddress)
+	w.Strs("ggo_addresses", r.GGOAddresses)
+	return w.Bytes(), nil
 }

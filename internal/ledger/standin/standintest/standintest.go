@@ -87,4 +87,3 @@ func Server(t testing.TB, opts standin.Options) (*standin.Ledger, *httptest.Serv
 	t.Cleanup(srv.Close)
 	return l, srv
 }
-

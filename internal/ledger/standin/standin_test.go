@@ -2,6 +2,7 @@ package standin_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -297,4 +298,8 @@ func TestRESTBodies(t *testing.T) {
 	if body != want || len(got.Head) != 128 {
 		t.Errorf("state body = %s\nwant %s", body, want)
 	}
+}
+
+func contextWithCancel(t *testing.T) (context.Context, context.CancelFunc) {
+	return context.WithCancel(t.Context())
 }

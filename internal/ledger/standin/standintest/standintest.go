@@ -74,6 +74,17 @@ const Prefix = "/sim/ledger"
 // srv.URL + Prefix.
 func Server(t testing.TB, opts standin.Options) (*standin.Ledger, *httptest.Server) {
 	t.Helper()
+	l := Ledger(t, opts)
+	mux := http.NewServeMux()
+	mux.Handle(Prefix+"/", http.StripPrefix(Prefix, l.Handler()))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return l, srv
+}
+
+// Ledger returns a migrated stand-in on its own database, not served.
+func Ledger(t testing.TB, opts standin.Options) *standin.Ledger {
+	t.Helper()
 	l, err := standin.New(DB(t), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -81,9 +92,5 @@ func Server(t testing.TB, opts standin.Options) (*standin.Ledger, *httptest.Serv
 	if err := l.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle(Prefix+"/", http.StripPrefix(Prefix, l.Handler()))
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return l, srv
+	return l
 }

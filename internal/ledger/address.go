@@ -31,6 +31,16 @@ var (
 
 // Namespace returns the 6-hex-character namespace of p.
 func (p Prefix) Namespace() string {
+	// The three known words are on every hot path; TestAddressVectors
+	// checks these constants against the hash.
+	switch p {
+	case PrefixGGO:
+		return "849c0b"
+	case PrefixMeasurement:
+		return "5a9839"
+	case PrefixSettlement:
+		return "ba4817"
+	}
 	h := sha512.Sum512([]byte(p))
 	return hex.EncodeToString(h[:3])
 }
@@ -40,10 +50,10 @@ func (p Prefix) Namespace() string {
 func AddressOf(p Prefix, pub []byte) string { return addressOf(p, pub) }
 
 func addressOf(p Prefix, pub []byte) string {
-	ns := sha512.Sum512([]byte(p))
 	k := sha512.Sum512(pub)
 	h := sha256.Sum224(k[:])
 	var raw [35]byte
+	ns := sha512.Sum512([]byte(p))
 	copy(raw[:3], ns[:3])
 	copy(raw[3:31], h[:])
 	c1 := sha512.Sum512(raw[:31])

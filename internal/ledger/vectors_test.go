@@ -265,6 +265,9 @@ func TestAddressVectors(t *testing.T) {
 		if got := Prefix(p).Namespace(); got != ns {
 			t.Errorf("Namespace(%s) = %s, want %s", p, got, ns)
 		}
+		if got := AddressOf(Prefix(p), make([]byte, 33))[:6]; got != ns {
+			t.Errorf("AddressOf(%s) namespace = %s, want %s", p, got, ns)
+		}
 	}
 	for _, d := range v.Detailed {
 		if got := AddressOf(Prefix(d.Prefix), mustHex(t, d.Pub)); got != d.Address {

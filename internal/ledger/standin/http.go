@@ -35,6 +35,7 @@ var (
 	errIDQuery          = restError{400, 66, "Id Query Invalid or Missing", "Requests for batch statuses sent as a GET request must have an 'id' query parameter with a comma-separated list of at least one batch id."}
 	errBlockNotFound    = restError{404, 70, "Block Not Found", "There is no block with the id specified in the blockchain."}
 	errStateNotFound    = restError{404, 75, "State Not Found", "There is no state data at the address specified."}
+	errQueueFull        = restError{429, 31, "Unable to Accept Batches", "The validator cannot currently accept more batches, due to a full queue.  Please submit your request again."}
 	errUnknown          = restError{500, 10, "Unknown Validator Error", "An unknown error occurred with the validator while processing your request. Your request may or may not have been processed."}
 )
 
@@ -56,6 +57,18 @@ func (l *Ledger) postBatches(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("Content-Type") != "application/octet-stream" {
 		writeError(w, errContentType, "")
 		return
+	}
+	if l.opts.MaxPending > 0 {
+		n, err := l.pendingCount(r.Context())
+		if err != nil {
+			l.opts.Logger.Error("ledger stand-in could not count pending batches", "error", err)
+			writeError(w, errUnknown, "")
+			return
+		}
+		if n >= l.opts.MaxPending {
+			writeError(w, errQueueFull, "")
+			return
+		}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, l.opts.MaxBodyBytes))
 	if err != nil {

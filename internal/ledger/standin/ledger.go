@@ -72,6 +72,10 @@ type Options struct {
 	// MaxBatchesPerRound bounds the batches applied in one database
 	// transaction (default 500).
 	MaxBatchesPerRound int
+	// MaxPending, when positive, makes POST /batches answer 429 (code 31,
+	// queue full) while that many batches are pending, as the validator
+	// does under back-pressure. Zero means no limit.
+	MaxPending int
 	// MaxBodyBytes bounds a POST /batches body (default 16 MiB).
 	MaxBodyBytes int64
 	// Clock returns the current time (default time.Now().UTC()).

@@ -303,3 +303,20 @@ func TestRESTBodies(t *testing.T) {
 func contextWithCancel(t *testing.T) (context.Context, context.CancelFunc) {
 	return context.WithCancel(t.Context())
 }
+
+func TestQueueFull(t *testing.T) {
+	v := loadAll(t)
+	l, srv := standintest.Server(t, standin.Options{MaxPending: 1})
+	c := client{t, srv.URL + standintest.Prefix}
+	if code, body := c.submit(mustHex(t, v.valid[0].ListHex)); code != 202 {
+		t.Fatalf("first POST = %d %s", code, body)
+	}
+	full := v.rest["queue_full_429"]
+	if code, body := c.submit(mustHex(t, v.valid[1].ListHex)); code != full.Status || body != full.Body {
+		t.Errorf("second POST = %d %s, want %d %s", code, body, full.Status, full.Body)
+	}
+	commit(t, l)
+	if code, body := c.submit(mustHex(t, v.valid[1].ListHex)); code != 202 {
+		t.Errorf("POST after commit = %d %s", code, body)
+	}
+}

@@ -150,3 +150,12 @@ func (l *Ledger) nextDue(ctx context.Context) (time.Time, bool, error) {
 	}
 	return t.Time.Add(l.opts.CommitDelay), true, nil
 }
+
+func (l *Ledger) pendingCount(ctx context.Context) (int, error) {
+	var n int
+	err := l.db.DB.QueryRowContext(ctx, l.sql(`SELECT count(*) FROM {s}.batches WHERE status = 'PENDING' AND stuck_reason IS NULL`)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count pending batches: %w", err)
+	}
+	return n, nil
+}

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/originhub/originhub/internal/ledger/vectors"
 )
 
 type txVector struct {
@@ -26,18 +28,6 @@ type txVector struct {
 	Signature string `json:"header_signature"`
 	ID        string `json:"transaction_id"`
 	TxHex     string `json:"transaction_hex"`
-}
-
-type batchVector struct {
-	Name        string   `json:"name"`
-	BatcherPath string   `json:"batch_signer_path"`
-	SignerKey   string   `json:"signer_public_key"`
-	TxIDs       []string `json:"transaction_ids"`
-	HeaderHex   string   `json:"batch_header_hex"`
-	ID          string   `json:"batch_id"`
-	BatchHex    string   `json:"batch_hex"`
-	ListHex     string   `json:"batch_list_hex"`
-	Base64      string   `json:"post_batches_body_base64"`
 }
 
 // requestFromPayload rebuilds the typed request a vector's payload encodes,
@@ -157,20 +147,7 @@ func TestTransactionVectors(t *testing.T) {
 	}
 }
 
-func loadBatchVectors(t *testing.T) (valid, invalid []batchVector) {
-	return loadBatchVectorsF(t)
-}
-
-func loadBatchVectorsF(tb testing.TB) (valid, invalid []batchVector) {
-	var v struct {
-		Batches []batchVector `json:"batches"`
-		Invalid []batchVector `json:"invalid_batches"`
-	}
-	loadVectors(tb, "batches.json", &v)
-	return v.Batches, v.Invalid
-}
-
-func checkBatch(t *testing.T, b Batch, bv batchVector) {
+func checkBatch(t *testing.T, b Batch, bv vectors.Batch) {
 	t.Helper()
 	if b.ID != bv.ID {
 		t.Errorf("batch id = %s, want %s", b.ID, bv.ID)
@@ -197,7 +174,8 @@ func checkBatch(t *testing.T, b Batch, bv batchVector) {
 func TestBatchVectors(t *testing.T) {
 	m := seedMaster(t)
 	txv := loadTxVectors(t)
-	valid, invalid := loadBatchVectors(t)
+	set := vectors.Load(t)
+	valid, invalid := set.Valid, set.Invalid
 	mp0, mp1 := derive(t, m, "m/1/0"), derive(t, m, "m/1/1")
 	begin := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 	mkP, _ := mp0.MeasurementKey(begin)

@@ -1,8 +1,9 @@
 package ledger
 
 import (
-	"encoding/hex"
 	"testing"
+
+	"github.com/originhub/originhub/internal/ledger/vectors"
 )
 
 func TestPyJSON(t *testing.T) {
@@ -28,10 +29,9 @@ func TestPyJSON(t *testing.T) {
 }
 
 func FuzzUnmarshalBatchList(f *testing.F) {
-	valid, invalid := loadBatchVectorsF(f)
-	for _, bv := range append(valid, invalid...) {
-		b, _ := hex.DecodeString(bv.ListHex)
-		f.Add(b)
+	set := vectors.Load(f)
+	for _, bv := range append(set.Valid, set.Invalid...) {
+		f.Add(bv.Body())
 	}
 	f.Add([]byte{0x0a, 0x80})
 	f.Fuzz(func(t *testing.T, b []byte) {

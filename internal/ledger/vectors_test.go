@@ -3,25 +3,19 @@ package ledger
 import (
 	"bytes"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/originhub/originhub/internal/ledger/vectors"
 )
 
-// The vectors are a copy of /work/shared/spec/ledger-vectors; every byte and
-// signature in them must be reproduced.
+// Every byte and signature in the vectors must be reproduced.
 
 func loadVectors(t testing.TB, name string, v any) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "vectors", name))
-	if err != nil {
+	if err := vectors.Decode(name, v); err != nil {
 		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatalf("%s: %v", name, err)
 	}
 }
 

@@ -3,14 +3,10 @@ package rest_test
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -20,51 +16,11 @@ import (
 	"github.com/originhub/originhub/internal/ledger/rest"
 	"github.com/originhub/originhub/internal/ledger/standin"
 	"github.com/originhub/originhub/internal/ledger/standin/standintest"
+	"github.com/originhub/originhub/internal/ledger/vectors"
 )
 
-type batchVec struct {
-	Name    string `json:"name"`
-	ID      string `json:"batch_id"`
-	ListHex string `json:"batch_list_hex"`
-}
-
-func vectors(t *testing.T) (valid, invalid []batchVec, states []map[string]struct {
-	JSON string `json:"json"`
-}) {
-	read := func(name string, v any) {
-		b, err := os.ReadFile(filepath.Join("..", "testdata", "vectors", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(b, v); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var b struct {
-		Batches []batchVec `json:"batches"`
-		Invalid []batchVec `json:"invalid_batches"`
-	}
-	read("batches.json", &b)
-	var s struct {
-		States []struct {
-			State map[string]struct {
-				JSON string `json:"json"`
-			} `json:"state"`
-		} `json:"state_after_each_batch"`
-	}
-	read("state.json", &s)
-	for _, st := range s.States {
-		states = append(states, st.State)
-	}
-	return b.Batches, b.Invalid, states
-}
-
-func batchOf(t *testing.T, bv batchVec) ledger.Batch {
-	b, err := hex.DecodeString(bv.ListHex)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ledger.Batch{ID: bv.ID, Bytes: b}
+func batchOf(bv vectors.Batch) ledger.Batch {
+	return ledger.Batch{ID: bv.ID, Bytes: bv.Body()}
 }
 
 // faults wraps the stand-in: it records every POST body and fails the
@@ -135,11 +91,11 @@ func status(t *testing.T, c *rest.Client, id string) rest.BatchStatus {
 }
 
 func TestScenarioThroughClient(t *testing.T) {
-	valid, invalid, states := vectors(t)
+	v := vectors.Load(t)
 	l, _, c := setup(t)
 	ctx := t.Context()
-	for i, bv := range valid {
-		if err := c.Submit(ctx, batchOf(t, bv)); err != nil {
+	for i, bv := range v.Valid {
+		if err := c.Submit(ctx, batchOf(bv)); err != nil {
 			t.Fatalf("Submit(%s) = %v", bv.Name, err)
 		}
 		if s := status(t, c, bv.ID); s.Status != rest.Pending {
@@ -151,21 +107,21 @@ func TestScenarioThroughClient(t *testing.T) {
 		if s := status(t, c, bv.ID); s.Status != rest.Committed {
 			t.Fatalf("%s = %s %s", bv.Name, s.Status, s.Message())
 		}
-		for addr, want := range states[i] {
+		for addr, want := range v.States[i].State {
 			got, err := c.State(ctx, addr)
 			if err != nil || string(got) != want.JSON {
 				t.Errorf("State(%s) = %s, %v; want %s", addr, got, err, want.JSON)
 			}
 		}
 	}
-	x := invalid[0]
-	if err := c.Submit(ctx, batchOf(t, x)); err != nil {
+	x := v.Invalid[0]
+	if err := c.Submit(ctx, batchOf(x)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := l.CommitDue(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ss, err := c.Statuses(ctx, x.ID, valid[0].ID, strings.Repeat("ab", 64))
+	ss, err := c.Statuses(ctx, x.ID, v.Valid[0].ID, strings.Repeat("ab", 64))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +145,7 @@ func TestScenarioThroughClient(t *testing.T) {
 }
 
 func TestSubmitRetries(t *testing.T) {
-	valid, _, _ := vectors(t)
+	valid := vectors.Load(t).Valid
 	tests := []struct {
 		name     string
 		script   []string
@@ -206,7 +162,7 @@ func TestSubmitRetries(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			l, f, c := setup(t, tc.script...)
-			b := batchOf(t, valid[0])
+			b := batchOf(valid[0])
 			err := c.Submit(t.Context(), b)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("Submit() = %v, wantErr %v", err, tc.wantErr)
@@ -237,9 +193,9 @@ func TestSubmitRetries(t *testing.T) {
 }
 
 func TestSubmitRejectedIsNotRetried(t *testing.T) {
-	valid, _, _ := vectors(t)
+	valid := vectors.Load(t).Valid
 	_, f, c := setup(t)
-	b := batchOf(t, valid[0])
+	b := batchOf(valid[0])
 	b.Bytes = bytes.Clone(b.Bytes)
 	b.Bytes[len(b.Bytes)-3] ^= 1 // payload no longer matches its hash
 	err := c.Submit(t.Context(), b)
@@ -252,11 +208,11 @@ func TestSubmitRejectedIsNotRetried(t *testing.T) {
 }
 
 func TestSubmitStopsOnCancel(t *testing.T) {
-	valid, _, _ := vectors(t)
+	valid := vectors.Load(t).Valid
 	_, _, c := setup(t, "503", "503", "503", "503")
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if err := c.Submit(ctx, batchOf(t, valid[0])); !errors.Is(err, context.Canceled) {
+	if err := c.Submit(ctx, batchOf(valid[0])); !errors.Is(err, context.Canceled) {
 		t.Errorf("Submit(cancelled) = %v", err)
 	}
 }

@@ -1,13 +1,11 @@
 package standin
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/originhub/originhub/internal/ledger"
+	"github.com/originhub/originhub/internal/ledger/vectors"
 )
 
 var families = []ledger.Family{
@@ -75,17 +73,13 @@ func TestPyTime(t *testing.T) {
 }
 
 func FuzzParsePayload(f *testing.F) {
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "vectors", "transactions.json"))
-	if err != nil {
-		f.Fatal(err)
-	}
 	var v struct {
 		Transactions []struct {
 			Family  string `json:"family_name"`
 			Payload string `json:"payload_utf8"`
 		} `json:"transactions"`
 	}
-	if err := json.Unmarshal(b, &v); err != nil {
+	if err := vectors.Decode("transactions.json", &v); err != nil {
 		f.Fatal(err)
 	}
 	for i, tv := range v.Transactions {

@@ -1,6 +1,7 @@
 package standin_test
 
 import (
+	"bytes"
 	"encoding/hex"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/originhub/originhub/internal/ledger"
 	"github.com/originhub/originhub/internal/ledger/standin"
 	"github.com/originhub/originhub/internal/ledger/standin/standintest"
+	"github.com/originhub/originhub/internal/ledger/vectors"
 )
 
 // env is a stand-in with the vector seed's keys, able to mint fresh GGOs.
@@ -24,7 +26,7 @@ type env struct {
 
 func newEnv(t *testing.T, mode standin.Mode) *env {
 	l, srv := standintest.Server(t, standin.Options{Mode: mode})
-	m, err := ledger.NewMasterKey(mustHex(t, strings.Repeat("01", 32)))
+	m, err := ledger.NewMasterKey(bytes.Repeat([]byte{1}, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +98,10 @@ func highS(t *testing.T, b ledger.Batch) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sig := mustHex(t, list[0].HeaderSignature)
+	sig, err := hex.DecodeString(list[0].HeaderSignature)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var s secp256k1.ModNScalar
 	s.SetByteSlice(sig[32:])
 	s.Negate()
@@ -122,8 +127,8 @@ func (o outcome) match(status, msg string) bool {
 }
 
 func TestRejections(t *testing.T) {
-	v := loadAll(t)
-	submitted := v.rest["submitted_batches_invalid_400"]
+	v := vectors.Load(t)
+	submitted := v.REST["submitted_batches_invalid_400"]
 	type tcase struct {
 		name           string
 		run            func(e *env) (status, msg string)
@@ -312,16 +317,16 @@ func TestRejections(t *testing.T) {
 func TestRunCommitsAfterDelay(t *testing.T) {
 	l, srv := standintest.Server(t, standin.Options{CommitDelay: 50 * time.Millisecond, PollInterval: 20 * time.Millisecond})
 	c := client{t, srv.URL + standintest.Prefix}
-	v := loadAll(t)
+	v := vectors.Load(t)
 	ctx, cancel := contextWithCancel(t)
 	done := make(chan error, 1)
 	go func() { done <- l.Run(ctx) }()
-	if code, body := c.submit(mustHex(t, v.valid[0].ListHex)); code != 202 {
+	if code, body := c.submit(v.Valid[0].Body()); code != 202 {
 		t.Fatalf("POST = %d %s", code, body)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		s, _, _ := c.status(v.valid[0].ID)
+		s, _, _ := c.status(v.Valid[0].ID)
 		if s == "COMMITTED" {
 			break
 		}

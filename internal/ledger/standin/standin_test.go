@@ -4,93 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/originhub/originhub/internal/ledger/standin"
 	"github.com/originhub/originhub/internal/ledger/standin/standintest"
+	"github.com/originhub/originhub/internal/ledger/vectors"
 )
-
-func load(t *testing.T, name string, v any) {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "vectors", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatal(err)
-	}
-}
-
-type batchVec struct {
-	Name    string `json:"name"`
-	ID      string `json:"batch_id"`
-	ListHex string `json:"batch_list_hex"`
-}
-
-type stateVec struct {
-	After   string `json:"after_batch"`
-	BatchID string `json:"batch_id"`
-	State   map[string]struct {
-		JSON   string `json:"json"`
-		Base64 string `json:"base64"`
-	} `json:"state"`
-}
-
-type invalidVec struct {
-	Description string `json:"description"`
-	BatchID     string `json:"batch_id"`
-	TxID        string `json:"invalid_transaction_id"`
-	Message     string `json:"expected_invalid_message"`
-}
-
-type vectors struct {
-	valid, invalid []batchVec
-	states         []stateVec
-	invalids       map[string]invalidVec
-	rest           map[string]restVec
-}
-
-type restVec struct {
-	Status int    `json:"status"`
-	Body   string `json:"body"`
-}
-
-func loadAll(t *testing.T) vectors {
-	var b struct {
-		Batches []batchVec `json:"batches"`
-		Invalid []batchVec `json:"invalid_batches"`
-	}
-	load(t, "batches.json", &b)
-	var s struct {
-		States   []stateVec   `json:"state_after_each_batch"`
-		Invalids []invalidVec `json:"invalid_examples"`
-	}
-	load(t, "state.json", &s)
-	v := vectors{valid: b.Batches, invalid: b.Invalid, states: s.States, invalids: map[string]invalidVec{}}
-	for _, iv := range s.Invalids {
-		v.invalids[iv.BatchID] = iv
-	}
-	var raw map[string]json.RawMessage
-	load(t, "rest.json", &raw)
-	delete(raw, "_comment")
-	v.rest = map[string]restVec{}
-	for k, r := range raw {
-		var rv restVec
-		if err := json.Unmarshal(r, &rv); err != nil {
-			t.Fatal(err)
-		}
-		v.rest[k] = rv
-	}
-	return v
-}
 
 // client is a tiny raw HTTP client: the stand-in tests look at exact bodies.
 type client struct {
@@ -168,14 +92,6 @@ func (c client) state(addr string) (int, []byte) {
 	return code, b
 }
 
-func mustHex(t *testing.T, s string) []byte {
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func commit(t *testing.T, l *standin.Ledger) int {
 	t.Helper()
 	n, err := l.CommitDue(t.Context())
@@ -189,14 +105,14 @@ func commit(t *testing.T, l *standin.Ledger) int {
 // commit and leave exactly the vector state; every invalid batch is INVALID
 // with the vector message and leaves the state untouched (all or nothing).
 func TestScenario(t *testing.T) {
-	v := loadAll(t)
+	v := vectors.Load(t)
 	for _, mode := range []standin.Mode{standin.Strict, standin.Compatible} {
 		t.Run(mode.String(), func(t *testing.T) {
 			t.Parallel()
 			l, srv := standintest.Server(t, standin.Options{Mode: mode})
 			c := client{t, srv.URL + standintest.Prefix}
-			for i, bv := range v.valid {
-				code, body := c.submit(mustHex(t, bv.ListHex))
+			for i, bv := range v.Valid {
+				code, body := c.submit(bv.Body())
 				wantLink := srv.URL + standintest.Prefix + "/batch_statuses?id=" + bv.ID
 				if code != 202 || !strings.Contains(body, `"link": "`+wantLink+`"`) {
 					t.Fatalf("POST %s = %d %s", bv.Name, code, body)
@@ -210,16 +126,16 @@ func TestScenario(t *testing.T) {
 				if s, _, msg := c.status(bv.ID); s != "COMMITTED" {
 					t.Fatalf("%s status = %s %s", bv.Name, s, msg)
 				}
-				for addr, want := range v.states[i].State {
+				for addr, want := range v.States[i].State {
 					if code, got := c.state(addr); code != 200 || string(got) != want.JSON {
 						t.Errorf("after %s state %s = %d %s\nwant %s", bv.Name, addr, code, got, want.JSON)
 					}
 				}
 			}
-			final := v.states[len(v.states)-1].State
-			for _, bv := range v.invalid {
-				iv := v.invalids[bv.ID]
-				if code, body := c.submit(mustHex(t, bv.ListHex)); code != 202 {
+			final := v.States[len(v.States)-1].State
+			for _, bv := range v.Invalid {
+				iv := v.Outcomes[bv.ID]
+				if code, body := c.submit(bv.Body()); code != 202 {
 					t.Fatalf("POST %s = %d %s", bv.Name, code, body)
 				}
 				commit(t, l)
@@ -240,7 +156,7 @@ func TestScenario(t *testing.T) {
 // TestRESTBodies compares every answer with rest.json byte for byte, with
 // the stand-in mounted at the root of localhost:8008 as there.
 func TestRESTBodies(t *testing.T) {
-	v := loadAll(t)
+	v := vectors.Load(t)
 	l, _ := standintest.Server(t, standin.Options{})
 	h := l.Handler()
 	call := func(method, target, ctype string, body []byte) (int, string) {
@@ -254,8 +170,8 @@ func TestRESTBodies(t *testing.T) {
 		return rec.Code, rec.Body.String()
 	}
 	octet := "application/octet-stream"
-	a := v.valid[0]
-	x := v.invalid[0] // X_issue_again, INVALID once A committed
+	a := v.Valid[0]
+	x := v.Invalid[0] // X_issue_again, INVALID once A committed
 	steps := []struct {
 		name, method, target, ctype string
 		body                        []byte
@@ -263,16 +179,16 @@ func TestRESTBodies(t *testing.T) {
 		want                        string
 	}{
 		{"status unknown", "GET", "/batch_statuses?id=" + a.ID, "", nil, nil, "status_unknown_200"},
-		{"post", "POST", "/batches", octet, mustHex(t, a.ListHex), nil, "post_batches_202"},
+		{"post", "POST", "/batches", octet, a.Body(), nil, "post_batches_202"},
 		{"status pending", "GET", "/batch_statuses?id=" + a.ID, "", nil, nil, "status_pending_200"},
 		{"status committed", "GET", "/batch_statuses?id=" + a.ID, "", nil, func() { commit(t, l) }, "status_committed_200"},
 		{"status invalid", "GET", "/batch_statuses?id=" + x.ID, "", nil, func() {
-			call("POST", "/batches", octet, mustHex(t, x.ListHex))
+			call("POST", "/batches", octet, x.Body())
 			commit(t, l)
 		}, "status_invalid_200"},
 		{"state not found", "GET", "/state/" + strings.Repeat("0", 70), "", nil, nil, "state_not_found_404"},
 		{"bad address", "GET", "/state/5A9839", "", nil, nil, "invalid_state_address_400"},
-		{"wrong content type", "POST", "/batches", "application/json", mustHex(t, a.ListHex), nil, "wrong_content_type_400"},
+		{"wrong content type", "POST", "/batches", "application/json", a.Body(), nil, "wrong_content_type_400"},
 		{"no batches", "POST", "/batches", octet, nil, nil, "no_batches_400"},
 		{"bad protobuf", "POST", "/batches", octet, []byte{0x0a, 0x80}, nil, "bad_protobuf_400"},
 		{"bad id", "GET", "/batch_statuses?id=abc", "", nil, nil, "invalid_resource_id_400_example"},
@@ -283,7 +199,7 @@ func TestRESTBodies(t *testing.T) {
 			s.before()
 		}
 		code, body := call(s.method, s.target, s.ctype, s.body)
-		want := v.rest[s.want]
+		want := v.REST[s.want]
 		if code != want.Status || body != want.Body {
 			t.Errorf("%s: %d %s\nwant %d %s", s.name, code, body, want.Status, want.Body)
 		}
@@ -294,7 +210,7 @@ func TestRESTBodies(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &got); err != nil || code != 200 {
 		t.Fatalf("state = %d %s", code, body)
 	}
-	want := strings.ReplaceAll(v.rest["state_200_template"].Body, "<128-hex id of the chain head block>", got.Head)
+	want := strings.ReplaceAll(v.REST["state_200_template"].Body, "<128-hex id of the chain head block>", got.Head)
 	if body != want || len(got.Head) != 128 {
 		t.Errorf("state body = %s\nwant %s", body, want)
 	}
@@ -305,18 +221,18 @@ func contextWithCancel(t *testing.T) (context.Context, context.CancelFunc) {
 }
 
 func TestQueueFull(t *testing.T) {
-	v := loadAll(t)
+	v := vectors.Load(t)
 	l, srv := standintest.Server(t, standin.Options{MaxPending: 1})
 	c := client{t, srv.URL + standintest.Prefix}
-	if code, body := c.submit(mustHex(t, v.valid[0].ListHex)); code != 202 {
+	if code, body := c.submit(v.Valid[0].Body()); code != 202 {
 		t.Fatalf("first POST = %d %s", code, body)
 	}
-	full := v.rest["queue_full_429"]
-	if code, body := c.submit(mustHex(t, v.valid[1].ListHex)); code != full.Status || body != full.Body {
+	full := v.REST["queue_full_429"]
+	if code, body := c.submit(v.Valid[1].Body()); code != full.Status || body != full.Body {
 		t.Errorf("second POST = %d %s, want %d %s", code, body, full.Status, full.Body)
 	}
 	commit(t, l)
-	if code, body := c.submit(mustHex(t, v.valid[1].ListHex)); code != 202 {
+	if code, body := c.submit(v.Valid[1].Body()); code != 202 {
 		t.Errorf("POST after commit = %d %s", code, body)
 	}
 }

@@ -70,6 +70,7 @@ func (l *Ledger) round(ctx context.Context, tx bun.Tx) (int, error) {
 	for _, b := range batches {
 		txIDs = append(txIDs, b.txIDs...)
 		for _, h := range b.headers {
+			txIDs = append(txIDs, h.Dependencies...)
 			for _, a := range h.Inputs {
 				if ledger.IsAddressFormat(a) {
 					addrs = append(addrs, a)

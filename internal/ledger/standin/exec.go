@@ -106,28 +106,27 @@ func (c *txContext) set(addr string, data []byte) error {
 
 func (c *txContext) key(p ledger.Prefix) string { return ledger.AddressOf(p, c.signer) }
 
-func (c *txContext) readMeasurement(addr string) (measurement, error) {
+// readObject reads and strictly parses the object at addr; anything else
+// there, including nothing, fails with the processor's message.
+func readObject[T any](c *txContext, addr, what string, decode func([]byte) (T, bool)) (T, error) {
+	var zero T
 	b, err := c.get(addr)
 	if err != nil {
-		return measurement{}, err
+		return zero, err
 	}
-	m, ok := decodeMeasurement(b)
+	v, ok := decode(b)
 	if !ok {
-		return measurement{}, invalidf("Address %q does not contain a valid Measurement.", addr)
+		return zero, invalidf("Address %q does not contain a valid %s.", addr, what)
 	}
-	return m, nil
+	return v, nil
+}
+
+func (c *txContext) readMeasurement(addr string) (measurement, error) {
+	return readObject(c, addr, "Measurement", decodeMeasurement)
 }
 
 func (c *txContext) readGGO(addr string) (ggo, error) {
-	b, err := c.get(addr)
-	if err != nil {
-		return ggo{}, err
-	}
-	g, ok := decodeGGO(b)
-	if !ok {
-		return ggo{}, invalidf("Address %q does not contain a valid GGO.", addr)
-	}
-	return g, nil
+	return readObject(c, addr, "GGO", decodeGGO)
 }
 
 func (c *txContext) empty(addr string) (bool, error) {
@@ -476,8 +475,13 @@ func execute(st *overlay, b decodedBatch, strict bool, committedTx func(string) 
 		if !knownFamilies[h.FamilyName] || h.FamilyVersion != ledger.FamilyVersion {
 			return stuck(id, fmt.Sprintf("no transaction processor for %s %s", h.FamilyName, h.FamilyVersion)), nil
 		}
-		if len(h.Dependencies) > 0 {
-			return stuck(id, "transaction dependencies are not supported"), nil
+		for _, d := range h.Dependencies {
+			// The SDK never sets dependencies. One on a committed
+			// transaction is satisfied; any other keeps the batch out of
+			// blocks (spec 9.5), and the stand-in does not wait for it.
+			if !committedTx(d) {
+				return stuck(id, fmt.Sprintf("dependency %s is not a committed transaction", d)), nil
+			}
 		}
 		for _, a := range slices.Concat(h.Inputs, h.Outputs) {
 			if !validPrefix(a) {

@@ -236,3 +236,44 @@ func TestQueueFull(t *testing.T) {
 		t.Errorf("POST after commit = %d %s", code, body)
 	}
 }
+
+// TestRestartKeepsStatuses: a new Ledger on the same database (after a
+// second, idempotent Migrate) still reports the batches and state.
+func TestRestartKeepsStatuses(t *testing.T) {
+	v := vectors.Load(t)
+	db := standintest.DB(t)
+	first, err := standin.New(db, standin.Options{Schema: "sim_ledger"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	srv1 := httptest.NewServer(first.Handler())
+	c1 := client{t, srv1.URL}
+	c1.submit(v.Valid[0].Body())
+	c1.submit(v.Valid[1].Body())
+	commit(t, first)
+	srv1.Close()
+
+	second, err := standin.New(db, standin.Options{Schema: "sim_ledger"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := second.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	srv2 := httptest.NewServer(second.Handler())
+	defer srv2.Close()
+	c2 := client{t, srv2.URL}
+	for _, bv := range v.Valid[:2] {
+		if s, _, _ := c2.status(bv.ID); s != "COMMITTED" {
+			t.Errorf("%s after restart = %s", bv.Name, s)
+		}
+	}
+	for addr, want := range v.States[1].State {
+		if _, got := c2.state(addr); string(got) != want.JSON {
+			t.Errorf("state %s after restart = %s", addr, got)
+		}
+	}
+}

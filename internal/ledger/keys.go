@@ -30,6 +30,9 @@ type Key struct {
 	priv *secp256k1.PrivateKey
 	pub  []byte // 33-byte compressed SEC1 public key
 	hex  string // lowercase hex of pub
+	// Addresses of the key in the three namespaces, computed once: they
+	// are needed for every transaction the key signs or owns.
+	ggo, measurement, settlement string
 }
 
 func newKey(ext *bip32.Key) (*Key, error) {
@@ -38,7 +41,8 @@ func newKey(ext *bip32.Key) (*Key, error) {
 	}
 	priv := secp256k1.PrivKeyFromBytes(ext.Key)
 	pub := priv.PubKey().SerializeCompressed()
-	return &Key{ext: ext, priv: priv, pub: pub, hex: hex.EncodeToString(pub)}, nil
+	return &Key{ext: ext, priv: priv, pub: pub, hex: hex.EncodeToString(pub),
+		ggo: addressOf(PrefixGGO, pub), measurement: addressOf(PrefixMeasurement, pub), settlement: addressOf(PrefixSettlement, pub)}, nil
 }
 
 // NewMasterKey derives the BIP32 master key of seed (HMAC-SHA512 keyed with
@@ -185,7 +189,17 @@ func (k *Key) PrivateKey() []byte { return append([]byte(nil), k.ext.Key...) }
 func (k *Key) ChainCode() []byte { return append([]byte(nil), k.ext.ChainCode...) }
 
 // Address returns the address of this key in the namespace of prefix.
-func (k *Key) Address(prefix Prefix) string { return addressOf(prefix, k.pub) }
+func (k *Key) Address(prefix Prefix) string {
+	switch prefix {
+	case PrefixGGO:
+		return k.ggo
+	case PrefixMeasurement:
+		return k.measurement
+	case PrefixSettlement:
+		return k.settlement
+	}
+	return addressOf(prefix, k.pub)
+}
 
 // Sign signs msg as the Sawtooth signer does: ECDSA over SHA-256(msg) with
 // an RFC 6979 nonce, low-S, encoded as 64 bytes r||s.

@@ -97,11 +97,13 @@ func IssueGGO(signer *Key, is Issue) (Tx, error) {
 	return NewTx(signer, req, []string{is.MeasurementAddress, is.GGOAddress}, []string{is.GGOAddress})
 }
 
+// checkOwner checks that owner's GGO address is origin, which also makes
+// origin a well-formed GGO address.
 func checkOwner(owner *Key, origin string) error {
-	if err := checkAddr(PrefixGGO, "origin", origin); err != nil {
-		return err
-	}
 	if owner == nil || owner.Address(PrefixGGO) != origin {
+		if err := checkAddr(PrefixGGO, "origin", origin); err != nil {
+			return err
+		}
 		return invalid("key does not own ggo %s", origin)
 	}
 	return nil

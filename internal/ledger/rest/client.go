@@ -87,6 +87,7 @@ type Error struct {
 	Message    string `json:"message"`
 }
 
+// Error implements error.
 func (e *Error) Error() string {
 	return fmt.Sprintf("ledger REST error %d (%s, HTTP %d): %s", e.Code, e.Title, e.HTTPStatus, e.Message)
 }

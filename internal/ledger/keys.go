@@ -1,0 +1,217 @@
+package ledger
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
+	"github.com/decred/dcrd/dcrec/secp256k1/v4/ecdsa"
+	"github.com/tyler-smith/go-bip32"
+)
+
+// MinSeedLen is the shortest seed accepted for a master key; bip32utils,
+// which the reference services used, refuses shorter seeds.
+const MinSeedLen = 16
+
+// ErrHardenedIndex is returned when a derivation would use a hardened index.
+// Every Project Origin path is non-hardened (spec section 13); a Unix time
+// index reaches the hardened range on 2038-01-19T03:14:08Z.
+var ErrHardenedIndex = errors.New("hardened key index")
+
+// Key is a BIP32 extended private key together with its secp256k1 signing
+// key. A Key is immutable and safe for concurrent use.
+type Key struct {
+	ext  *bip32.Key
+	priv *secp256k1.PrivateKey
+	pub  []byte // 33-byte compressed SEC1 public key
+	hex  string // lowercase hex of pub
+	// Addresses of the key in the three namespaces, computed once: they
+	// are needed for every transaction the key signs or owns.
+	ggo, measurement, settlement string
+}
+
+func newKey(ext *bip32.Key) (*Key, error) {
+	if !ext.IsPrivate || len(ext.Key) != 32 {
+		return nil, errors.New("not an extended private key")
+	}
+	priv := secp256k1.PrivKeyFromBytes(ext.Key)
+	pub := priv.PubKey().SerializeCompressed()
+	return &Key{ext: ext, priv: priv, pub: pub, hex: hex.EncodeToString(pub),
+		ggo: addressOf(PrefixGGO, pub), measurement: addressOf(PrefixMeasurement, pub), settlement: addressOf(PrefixSettlement, pub)}, nil
+}
+
+// NewMasterKey derives the BIP32 master key of seed (HMAC-SHA512 keyed with
+// "Bitcoin seed"). Seeds shorter than MinSeedLen bytes are refused.
+func NewMasterKey(seed []byte) (*Key, error) {
+	if len(seed) < MinSeedLen {
+		return nil, fmt.Errorf("master key: seed of %d bytes is shorter than %d", len(seed), MinSeedLen)
+	}
+	ext, err := bip32.NewMasterKey(seed)
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	return newKey(ext)
+}
+
+// ParseExtendedKey parses a Base58Check extended private key ("xprv…").
+func ParseExtendedKey(xprv string) (*Key, error) {
+	ext, err := bip32.B58Deserialize(xprv)
+	if err != nil {
+		return nil, fmt.Errorf("parse extended key: %w", err)
+	}
+	k, err := newKey(ext)
+	if err != nil {
+		return nil, fmt.Errorf("parse extended key: %w", err)
+	}
+	return k, nil
+}
+
+// ExtendedKey returns the Base58Check extended private key ("xprv…", 111
+// characters). It is a secret: store it sealed (see Sealer).
+func (k *Key) ExtendedKey() string { return k.ext.B58Serialize() }
+
+// ExtendedPublicKey returns the Base58Check extended public key ("xpub…").
+func (k *Key) ExtendedPublicKey() string { return k.ext.PublicKey().B58Serialize() }
+
+// Child derives the non-hardened child key at index i (CKDpriv).
+func (k *Key) Child(i uint32) (*Key, error) {
+	if i >= bip32.FirstHardenedChild {
+		return nil, fmt.Errorf("derive child %d: %w", i, ErrHardenedIndex)
+	}
+	ext, err := k.ext.NewChildKey(i)
+	if err != nil {
+		return nil, fmt.Errorf("derive child %d: %w", i, err)
+	}
+	return newKey(ext)
+}
+
+// Derive walks a path of non-hardened indices below k.
+func (k *Key) Derive(path ...uint32) (*Key, error) {
+	cur := k
+	for _, i := range path {
+		next, err := cur.Child(i)
+		if err != nil {
+			return nil, err
+		}
+		cur = next
+	}
+	return cur, nil
+}
+
+// DerivePath derives a textual path such as "m/1/0/1577836800" from k,
+// which is taken to be the "m" of the path. Hardened steps ("0H", "0'") are
+// accepted here, for cross-checking published BIP32 vectors, but no Project
+// Origin path uses them.
+func (k *Key) DerivePath(path string) (*Key, error) {
+	parts := strings.Split(path, "/")
+	if parts[0] != "m" {
+		return nil, fmt.Errorf("derive %q: path must start with m", path)
+	}
+	cur := k.ext
+	for _, p := range parts[1:] {
+		hardened := strings.HasSuffix(p, "H") || strings.HasSuffix(p, "'")
+		if hardened {
+			p = p[:len(p)-1]
+		}
+		n, err := strconv.ParseUint(p, 10, 31)
+		if err != nil {
+			return nil, fmt.Errorf("derive %q: bad index %q", path, p)
+		}
+		idx := uint32(n)
+		if hardened {
+			idx += bip32.FirstHardenedChild
+		}
+		if cur, err = cur.NewChildKey(idx); err != nil {
+			return nil, fmt.Errorf("derive %q: %w", path, err)
+		}
+	}
+	return newKey(cur)
+}
+
+// Path indices used by Project Origin below a user's master key m.
+const (
+	// BranchTradedGGO is m/0: keys of GGOs received by transfer or split.
+	BranchTradedGGO uint32 = 0
+	// BranchMeteringPoint is m/1: one key per metering point.
+	BranchMeteringPoint uint32 = 1
+)
+
+// TradedGGOKey derives m/0/n, the key of the user's n-th traded GGO.
+func (k *Key) TradedGGOKey(n uint32) (*Key, error) {
+	return k.Derive(BranchTradedGGO, n)
+}
+
+// MeteringPointKey derives m/1/i, the key of the user's i-th metering point.
+// Its extended key is what the DataHub side signs publish/issue batches with.
+func (k *Key) MeteringPointKey(i uint32) (*Key, error) {
+	return k.Derive(BranchMeteringPoint, i)
+}
+
+// MeasurementIndex is the derivation index of the hour starting at begin:
+// its Unix time in seconds, truncated to the minute. It fails from
+// 2038-01-19T03:14:08Z on, where the index would be hardened.
+func MeasurementIndex(begin time.Time) (uint32, error) {
+	t := begin.Unix()
+	t -= t % 60
+	if t < 0 || t >= int64(bip32.FirstHardenedChild) {
+		return 0, fmt.Errorf("measurement index of %s: %w", begin.UTC().Format(time.RFC3339), ErrHardenedIndex)
+	}
+	return uint32(t), nil
+}
+
+// MeasurementKey derives, from a metering point key m/1/i, the key m/1/i/t of
+// the hour starting at begin. That one key owns the hour's MEASUREMENT
+// address, its issued GGO's address and its SETTLEMENT address.
+func (k *Key) MeasurementKey(begin time.Time) (*Key, error) {
+	t, err := MeasurementIndex(begin)
+	if err != nil {
+		return nil, err
+	}
+	return k.Child(t)
+}
+
+// PublicKey returns the 33-byte compressed public key.
+func (k *Key) PublicKey() []byte { return append([]byte(nil), k.pub...) }
+
+// PublicKeyHex returns the compressed public key as 66 lowercase hex chars,
+// the form used on the wire.
+func (k *Key) PublicKeyHex() string { return k.hex }
+
+// PrivateKey returns a copy of the 32-byte private key.
+func (k *Key) PrivateKey() []byte { return append([]byte(nil), k.ext.Key...) }
+
+// ChainCode returns a copy of the 32-byte chain code.
+func (k *Key) ChainCode() []byte { return append([]byte(nil), k.ext.ChainCode...) }
+
+// Address returns the address of this key in the namespace of prefix.
+func (k *Key) Address(prefix Prefix) string {
+	switch prefix {
+	case PrefixGGO:
+		return k.ggo
+	case PrefixMeasurement:
+		return k.measurement
+	case PrefixSettlement:
+		return k.settlement
+	}
+	return addressOf(prefix, k.pub)
+}
+
+// Sign signs msg as the Sawtooth signer does: ECDSA over SHA-256(msg) with
+// an RFC 6979 nonce, low-S, encoded as 64 bytes r||s.
+func (k *Key) Sign(msg []byte) []byte {
+	d := sha256.Sum256(msg)
+	sig := ecdsa.Sign(k.priv, d[:])
+	r, s := sig.R(), sig.S()
+	out := make([]byte, 64)
+	r.PutBytesUnchecked(out[:32])
+	s.PutBytesUnchecked(out[32:])
+	return out
+}
+
+// SignHex is Sign with the signature as 128 lowercase hex characters.
+func (k *Key) SignHex(msg []byte) string { return hex.EncodeToString(k.Sign(msg)) }

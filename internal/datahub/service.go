@@ -333,9 +333,9 @@ func (s *Service) importMeteringPoints(ctx context.Context, job *models.ImportJo
 	if int(n) < len(rows) {
 		s.log.WarnContext(ctx, "metering points owned by another user were skipped", "user_id", job.UserID, "skipped", len(rows)-int(n))
 	}
-	var ids []int64
-	if err := s.db.NewSelect().Model((*models.MeteringPoint)(nil)).Column("id").Where("user_id = ?", job.UserID).Scan(ctx, &ids); err != nil {
-		return fmt.Errorf("list metering points: %w", err)
+	ids, err := s.MeteringPointIDs(ctx, job.UserID)
+	if err != nil {
+		return err
 	}
 	for _, id := range ids {
 		if _, err := s.QueueMeasurementImport(ctx, job.UserID, id); err != nil {

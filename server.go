@@ -12,6 +12,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -28,6 +29,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/originhub/originhub/internal/app"
+	"github.com/originhub/originhub/internal/bench"
 	"github.com/originhub/originhub/internal/config"
 	"github.com/originhub/originhub/internal/db"
 	"github.com/originhub/originhub/migrations"
@@ -58,6 +60,7 @@ var roles = []role{
 	{"scheduler", "run the periodic task scheduler only (run exactly one)", runRole(app.Roles{Scheduler: true})},
 	{"migrate", "apply (up), roll back the last group of (down) or list (status) database migrations", runMigrate},
 	{"token", "print a dev JWT for a subject, accepted by a server in dev-auth mode", runToken},
+	{"bench", "run a benchmark and print one JSON line of figures: bench ingest [--rows N]", runBench},
 }
 
 type cmdEnv struct {
@@ -309,4 +312,38 @@ func runToken(ctx context.Context, env cmdEnv, args []string) error {
 	}
 	fmt.Fprintln(env.stdout, tok)
 	return nil
+}
+
+func runBench(ctx context.Context, env cmdEnv, args []string) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fs := newFlags(env, "bench", "bench ingest [--rows N]")
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		fs.Usage()
+		return errors.New("bench needs a benchmark name: ingest")
+	}
+	name, args := args[0], args[1:]
+	cfg, _, err := load(env)
+	if err != nil {
+		return err
+	}
+	switch name {
+	case "ingest":
+		fs := newFlags(env, "bench ingest", "bench ingest [--rows N]")
+		rows := fs.Int64("rows", 5_000_000, "hourly readings to import")
+		workers := fs.Int("workers", 2, "windows imported at once (the worker runs CONCURRENCY tasks in parallel)")
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if *workers < 1 {
+			return errors.New("--workers must be at least 1")
+		}
+		res, err := bench.Ingest(ctx, cfg.Database.URI, *rows, *workers)
+		if err != nil {
+			return err
+		}
+		return json.NewEncoder(env.stdout).Encode(res)
+	}
+	return fmt.Errorf("unknown benchmark %q", name)
 }

@@ -81,13 +81,6 @@ func IngestWindow(ctx context.Context, db *sql.DB, w Window, fetch Fetch) (Resul
 }
 
 func ingest(ctx context.Context, conn *pgx.Conn, w Window, fetch Fetch) (res Result, err error) {
-	// Temp and ON COMMIT DELETE ROWS: created once per pooled session, never WAL-logged,
-	// emptied by every commit or rollback.
-	if _, err := conn.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS measurement_staging (
-		begin_at timestamptz NOT NULL, amount_wh bigint NOT NULL, quality text NOT NULL
-	) ON COMMIT DELETE ROWS`); err != nil {
-		return res, fmt.Errorf("create staging table: %w", err)
-	}
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return res, fmt.Errorf("begin: %w", err)
@@ -97,12 +90,38 @@ func ingest(ctx context.Context, conn *pgx.Conn, w Window, fetch Fetch) (res Res
 			_ = tx.Rollback(context.WithoutCancel(ctx)) // the error that got us here is the one to report
 		}
 	}()
-	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1::bigint)", importLockKey(w.MeteringPointID)); err != nil {
+	// One round trip: take the metering point's import lock (concurrent imports of one
+	// point are serialised), skip waiting for the WAL flush at commit (an import is
+	// re-readable from DataHub and records its progress, imported_until, in the same
+	// transaction, so a server crash only means reading the last windows again), and look
+	// for rows already in the window (only those can be revised or conflict).
+	var existing bool
+	if err := tx.QueryRow(ctx, `SELECT pg_advisory_xact_lock($1::bigint) IS NOT NULL
+		AND set_config('synchronous_commit', 'off', true) IS NOT NULL
+		AND EXISTS (SELECT 1 FROM measurements WHERE metering_point_id = $2 AND begin_at >= $3 AND begin_at < $4)`,
+		importLockKey(w.MeteringPointID), w.MeteringPointID, w.From, w.To).Scan(&existing); err != nil {
 		return res, fmt.Errorf("lock metering point: %w", err)
 	}
+	if existing {
+		// Temp and ON COMMIT DELETE ROWS: created once per pooled session, never WAL-logged,
+		// emptied by every commit or rollback.
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS measurement_staging (
+			metering_point_id bigint NOT NULL, begin_at timestamptz NOT NULL, amount_wh bigint NOT NULL, quality text NOT NULL
+		) ON COMMIT DELETE ROWS`); err != nil {
+			return res, fmt.Errorf("create staging table: %w", err)
+		}
+	}
 
+	// A window with no rows yet cannot hold revisions or conflicts (the advisory lock keeps
+	// other imports of this point out), so its readings are COPYed straight into
+	// measurements. Otherwise they go through staging and one set-based upsert.
+	target := pgx.Identifier{"measurement_staging"}
+	if !existing {
+		target = pgx.Identifier{"measurements"}
+	}
 	src := newReadingSource(ctx, w, fetch, &res)
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"measurement_staging"}, []string{"begin_at", "amount_wh", "quality"}, src); err != nil {
+	copied, err := tx.CopyFrom(ctx, target, []string{"metering_point_id", "begin_at", "amount_wh", "quality"}, src)
+	if err != nil {
 		src.stop()
 		if ferr := src.fetchErr(); ferr != nil {
 			return res, fmt.Errorf("fetch readings: %w", ferr)
@@ -112,9 +131,31 @@ func ingest(ctx context.Context, conn *pgx.Conn, w Window, fetch Fetch) (res Res
 	if ferr := src.wait(); ferr != nil {
 		return res, fmt.Errorf("fetch readings: %w", ferr)
 	}
+	if existing {
+		if res.Revised, res.Written, err = upsertStaged(ctx, tx, w); err != nil {
+			return res, err
+		}
+	} else {
+		res.Written = copied
+	}
+	// GREATEST ignores NULLs: an empty window leaves imported_until as it was.
+	if _, err := tx.Exec(ctx, `
+		UPDATE metering_points
+		SET imported_until = GREATEST(imported_until, $2), last_import_error = NULL, updated_at = now()
+		WHERE id = $1`, w.MeteringPointID, src.lastEnd()); err != nil {
+		return res, fmt.Errorf("advance imported_until: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return res, fmt.Errorf("commit: %w", err)
+	}
+	return res, nil
+}
 
-	// Revisions first: after the upsert the old values are gone (Postgres 15 has no OLD in
-	// RETURNING). The range conditions let the planner prune to the window's partitions.
+// upsertStaged moves the staged readings of w into measurements: rows whose amount changed
+// are recorded as revisions first (after the upsert the old values are gone: Postgres 15
+// has no OLD in RETURNING), then one INSERT ... ON CONFLICT updates what changed and adds
+// what is new. The range conditions let the planner prune to the window's partitions.
+func upsertStaged(ctx context.Context, tx pgx.Tx, w Window) (revised, written int64, err error) {
 	tag, err := tx.Exec(ctx, `
 		INSERT INTO measurement_revisions (metering_point_id, begin_at, old_amount_wh, new_amount_wh)
 		SELECT m.metering_point_id, m.begin_at, m.amount_wh, s.amount_wh
@@ -123,32 +164,19 @@ func ingest(ctx context.Context, conn *pgx.Conn, w Window, fetch Fetch) (res Res
 		WHERE m.begin_at >= $2 AND m.begin_at < $3 AND m.amount_wh <> s.amount_wh`,
 		w.MeteringPointID, w.From, w.To)
 	if err != nil {
-		return res, fmt.Errorf("record revisions: %w", err)
+		return 0, 0, fmt.Errorf("record revisions: %w", err)
 	}
-	res.Revised = tag.RowsAffected()
+	revised = tag.RowsAffected()
 	tag, err = tx.Exec(ctx, `
 		INSERT INTO measurements AS m (metering_point_id, begin_at, amount_wh, quality)
-		SELECT $1, begin_at, amount_wh, quality FROM measurement_staging
+		SELECT metering_point_id, begin_at, amount_wh, quality FROM measurement_staging
 		ON CONFLICT (metering_point_id, begin_at) DO UPDATE
 		SET amount_wh = EXCLUDED.amount_wh, quality = EXCLUDED.quality, revised_at = now()
-		WHERE m.amount_wh <> EXCLUDED.amount_wh OR m.quality <> EXCLUDED.quality`,
-		w.MeteringPointID)
+		WHERE m.amount_wh <> EXCLUDED.amount_wh OR m.quality <> EXCLUDED.quality`)
 	if err != nil {
-		return res, fmt.Errorf("upsert measurements: %w", err)
+		return 0, 0, fmt.Errorf("upsert measurements: %w", err)
 	}
-	res.Written = tag.RowsAffected()
-	// GREATEST ignores NULLs: an empty window leaves imported_until as it was.
-	if _, err := tx.Exec(ctx, `
-		UPDATE metering_points
-		SET imported_until = GREATEST(imported_until, (SELECT max(begin_at) + interval '1 hour' FROM measurement_staging)),
-		    last_import_error = NULL, updated_at = now()
-		WHERE id = $1`, w.MeteringPointID); err != nil {
-		return res, fmt.Errorf("advance imported_until: %w", err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return res, fmt.Errorf("commit: %w", err)
-	}
-	return res, nil
+	return revised, tag.RowsAffected(), nil
 }
 
 // importLockKey is the advisory lock of one metering point's imports, in a key space of
@@ -164,7 +192,8 @@ type readingSource struct {
 	batches chan [][]any
 	done    chan struct{} // closed when fetch returned
 	cancel  context.CancelFunc
-	err     error // fetch's error, readable after done
+	err     error     // fetch's error, readable after done
+	last    time.Time // end of the newest accepted reading, readable after done
 	cur     [][]any
 	i       int
 }
@@ -216,7 +245,10 @@ func newReadingSource(ctx context.Context, w Window, fetch Fetch, res *Result) *
 					if q == "" {
 						q = eloverblik.QualityMeasured
 					}
-					batch = append(batch, []any{b, r.Wh, q})
+					batch = append(batch, []any{w.MeteringPointID, b, r.Wh, q})
+					if end := b.Add(time.Hour); end.After(s.last) {
+						s.last = end
+					}
 					if len(batch) == copyBatch {
 						return send()
 					}
@@ -283,4 +315,13 @@ func (s *readingSource) fetchErr() error {
 		return nil
 	}
 	return s.err
+}
+
+// lastEnd returns the end of the newest accepted reading, nil when none was accepted.
+func (s *readingSource) lastEnd() *time.Time {
+	<-s.done
+	if s.last.IsZero() {
+		return nil
+	}
+	return &s.last
 }

@@ -63,7 +63,7 @@ func NewService(db *bun.DB, client *eloverblik.Client, cfg Config, queue Enqueue
 		cfg.TrailingWindow = 30 * 24 * time.Hour
 	}
 	if cfg.ChunkSize == 0 {
-		cfg.ChunkSize = 31 * 24 * time.Hour
+		cfg.ChunkSize = 92 * 24 * time.Hour
 	}
 	return &Service{db: db, client: client, cfg: cfg, queue: queue, bus: bus, log: log, clock: clock}
 }
@@ -71,17 +71,6 @@ func NewService(db *bun.DB, client *eloverblik.Client, cfg Config, queue Enqueue
 // StartOnboarding returns the ElOverblik URL where the user grants OriginHub access. Each
 // call issues a new one-time nonce; only the newest URL's callback is accepted.
 func (s *Service) StartOnboarding(ctx context.Context, userID int64) (string, error) {
-	nonce := randomHex(16)
-	link := models.ElOverblikLink{UserID: userID, CustomerKey: "oh-" + randomHex(12), State: models.LinkPending, Nonce: &nonce}
-	// A user keeps their customer key (and a granted state) across repeated onboardings.
-	err := s.db.NewInsert().Model(&link).
-		On("CONFLICT (user_id) DO UPDATE").
-		Set("nonce = EXCLUDED.nonce, requested_at = now(), updated_at = now()").
-		Returning("customer_key").
-		Scan(ctx)
-	if err != nil {
-		return "", fmt.Errorf("start onboarding: %w", err)
-	}
 	now := s.clock()
 	from, to := s.cfg.AccessFrom, s.cfg.AccessTo
 	if from.IsZero() {
@@ -89,6 +78,17 @@ func (s *Service) StartOnboarding(ctx context.Context, userID int64) (string, er
 	}
 	if to.IsZero() {
 		to = now.AddDate(3, 0, 0)
+	}
+	nonce := randomHex(16)
+	link := models.ElOverblikLink{UserID: userID, CustomerKey: "oh-" + randomHex(12), State: models.LinkPending, Nonce: &nonce, AccessFrom: &from, AccessTo: &to}
+	// A user keeps their customer key (and a granted state) across repeated onboardings.
+	err := s.db.NewInsert().Model(&link).
+		On("CONFLICT (user_id) DO UPDATE").
+		Set("nonce = EXCLUDED.nonce, access_from = EXCLUDED.access_from, access_to = EXCLUDED.access_to, requested_at = now(), updated_at = now()").
+		Returning("customer_key").
+		Scan(ctx)
+	if err != nil {
+		return "", fmt.Errorf("start onboarding: %w", err)
 	}
 	cb, err := url.Parse(s.cfg.CallbackURL)
 	if err != nil {
@@ -345,13 +345,21 @@ func (s *Service) importMeteringPoints(ctx context.Context, job *models.ImportJo
 	return nil
 }
 
-// importWindow returns the span an incremental import of mp reads.
-func (s *Service) importWindow(mp models.MeteringPoint) (from, to time.Time) {
+// importWindow returns the span an incremental import of mp reads: from the start of the
+// consent (never before FIRST_MEASUREMENT_TIME), or from the last imported hour less the
+// trailing window, up to the current hour (or LAST_MEASUREMENT_TIME, or the consent's end).
+func (s *Service) importWindow(mp models.MeteringPoint, link models.ElOverblikLink) (from, to time.Time) {
 	to = s.clock().Truncate(time.Hour)
 	if !s.cfg.LastMeasurementTime.IsZero() && s.cfg.LastMeasurementTime.Before(to) {
 		to = s.cfg.LastMeasurementTime.Truncate(time.Hour)
 	}
+	if link.AccessTo != nil && link.AccessTo.Before(to) {
+		to = link.AccessTo.Truncate(time.Hour)
+	}
 	from = s.cfg.FirstMeasurementTime.Truncate(time.Hour)
+	if link.AccessFrom != nil && link.AccessFrom.After(from) {
+		from = link.AccessFrom.Truncate(time.Hour)
+	}
 	if mp.ImportedUntil != nil {
 		from = maxTime(from, mp.ImportedUntil.Add(-s.cfg.TrailingWindow).Truncate(time.Hour))
 	}
@@ -363,7 +371,11 @@ func (s *Service) importMeasurements(ctx context.Context, job *models.ImportJob)
 	if err := s.db.NewSelect().Model(&mp).Where("id = ? AND user_id = ?", *job.MeteringPointID, job.UserID).Scan(ctx); err != nil {
 		return fmt.Errorf("load metering point: %w", err)
 	}
-	from, to := s.importWindow(mp)
+	link, err := s.Link(ctx, job.UserID)
+	if err != nil {
+		return err
+	}
+	from, to := s.importWindow(mp, link)
 	job.WindowFrom, job.WindowTo = &from, &to
 	if !from.Before(to) {
 		return nil

@@ -7,6 +7,7 @@ import (
 
 	"github.com/originhub/originhub/graph"
 	"github.com/originhub/originhub/internal/ledger/outbox"
+	"github.com/originhub/originhub/internal/ledger/publish"
 	"github.com/originhub/originhub/internal/loaders"
 	"github.com/originhub/originhub/internal/pubsub"
 	"github.com/originhub/originhub/internal/technology"
@@ -18,6 +19,7 @@ type Resolver struct {
 	Users             *user.Service
 	TechnologyService *technology.Service
 	Batches           *outbox.Store
+	Publications      *publish.Store
 	Bus               *pubsub.Bus
 	Log               *slog.Logger
 }
@@ -32,5 +34,5 @@ func Config(r *Resolver) graph.Config {
 
 // LoaderSources returns what the per-request loaders read from.
 func (r *Resolver) LoaderSources() loaders.Sources {
-	return loaders.Sources{Batches: r.Batches}
+	return loaders.Sources{Batches: r.Batches, Publications: r.Publications}
 }

@@ -22,6 +22,9 @@ import (
 	"github.com/originhub/originhub/internal/db"
 	"github.com/originhub/originhub/internal/graphiql"
 	"github.com/originhub/originhub/internal/ledger/outbox"
+	"github.com/originhub/originhub/internal/ledger/publish"
+	"github.com/originhub/originhub/internal/ledger/standin"
+	"github.com/originhub/originhub/internal/ledger/wallet"
 	"github.com/originhub/originhub/internal/pubsub"
 	"github.com/originhub/originhub/internal/technology"
 	"github.com/originhub/originhub/internal/user"
@@ -44,6 +47,14 @@ type App struct {
 	verifier  *auth.Verifier
 
 	Users *user.Service
+
+	// Ledger: wallets, the outbox, measurement publication, and the stand-in ledger when
+	// LEDGER_URL is empty (nil otherwise).
+	Wallets   *wallet.Service
+	Outbox    *outbox.Service
+	Publisher *publish.Service
+	Standin   *standin.Ledger
+	queue     *asynq.Client
 
 	redisOpt asynq.RedisClientOpt
 	closers  []func() error
@@ -78,6 +89,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	a.Users = user.NewService(a.DB)
 
 	if err := a.setUpAuth(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if err := a.setUpLedger(ctx); err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -125,6 +140,7 @@ func (a *App) Resolver() *resolvers.Resolver {
 		Users:             a.Users,
 		TechnologyService: technology.NewService(a.DB),
 		Batches:           outbox.NewStore(a.DB),
+		Publications:      publish.NewStore(a.DB),
 		Bus:               a.Bus,
 		Log:               a.Log,
 	}
@@ -138,6 +154,9 @@ func (a *App) Handler() http.Handler {
 	}
 	if a.DevIssuer != nil {
 		mounts["GET /.well-known/jwks.json"] = a.DevIssuer.JWKSHandler()
+	}
+	if a.Standin != nil {
+		mounts[StandinPrefix+"/"] = http.StripPrefix(StandinPrefix, a.Standin.Handler())
 	}
 	return api.New(api.Deps{
 		Config:   a.Config.HTTP,
@@ -188,7 +207,7 @@ func (a *App) RunWorker(ctx context.Context) error {
 	srv := tasks.NewServer(a.redisOpt, tasks.ServerConfig{
 		Concurrency: a.Config.Worker.Concurrency, ShutdownTimeout: a.Config.HTTP.ShutdownTimeout,
 	}, a.Log)
-	mux := tasks.NewMux(&tasks.Handlers{DB: a.DB, Log: a.Log, Clock: a.Clock})
+	mux := tasks.NewMux(&tasks.Handlers{DB: a.DB, Log: a.Log, Clock: a.Clock, Outbox: a.Outbox, Publisher: a.Publisher})
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -229,6 +248,9 @@ func (a *App) RunRoles(ctx context.Context, r Roles, ln net.Listener) error {
 	}
 	if r.Scheduler {
 		g.Go(func() error { return a.RunScheduler(ctx) })
+	}
+	if r.API || r.Worker {
+		g.Go(func() error { return a.runStandin(ctx) })
 	}
 	return g.Wait()
 }

@@ -10,18 +10,21 @@ import (
 	"github.com/vikstrous/dataloadgen"
 
 	"github.com/originhub/originhub/internal/ledger/outbox"
+	"github.com/originhub/originhub/internal/ledger/publish"
 	"github.com/originhub/originhub/internal/user"
 	"github.com/originhub/originhub/models"
 )
 
 // Sources are the services the loaders read from.
 type Sources struct {
-	Batches *outbox.Store
+	Batches      *outbox.Store
+	Publications *publish.Store
 }
 
 // Loaders are one viewer's dataloaders.
 type Loaders struct {
-	ledgerBatch *dataloadgen.Loader[string, models.LedgerBatch]
+	ledgerBatch      *dataloadgen.Loader[string, models.LedgerBatch]
+	measurementState *dataloadgen.Loader[publish.HourKey, models.MeasurementLedgerState]
 }
 
 // A short wait: resolvers of one GraphQL level run together, so 1 ms gathers them without
@@ -33,6 +36,9 @@ func New(src Sources, v user.Viewer) *Loaders {
 	return &Loaders{
 		ledgerBatch: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []string) (map[string]models.LedgerBatch, error) {
 			return src.Batches.ByIDs(ctx, v.UserID, ids)
+		}, opts...),
+		measurementState: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []publish.HourKey) (map[publish.HourKey]models.MeasurementLedgerState, error) {
+			return src.Publications.ByHours(ctx, v.UserID, keys)
 		}, opts...),
 	}
 }
@@ -61,4 +67,10 @@ func (l *Loaders) PrimeLedgerBatches(bs []models.LedgerBatch) {
 	for _, b := range bs {
 		l.ledgerBatch.Prime(b.ID, b)
 	}
+}
+
+// MeasurementLedgerState loads the ledger state of the viewer's measurement of
+// meteringPointID at begin; dataloadgen.ErrNotFound if it is not published (or not theirs).
+func (l *Loaders) MeasurementLedgerState(ctx context.Context, meteringPointID int64, begin time.Time) (models.MeasurementLedgerState, error) {
+	return l.measurementState.Load(ctx, publish.KeyOf(meteringPointID, begin))
 }

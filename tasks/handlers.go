@@ -8,6 +8,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/originhub/originhub/internal/datahub"
+	"github.com/originhub/originhub/internal/ledger/outbox"
+	"github.com/originhub/originhub/internal/ledger/publish"
 )
 
 // Handlers holds what task handlers need.
@@ -17,10 +19,14 @@ type Handlers struct {
 	Clock func() time.Time
 
 	DataHub *datahub.Service
+
+	Outbox    *outbox.Service
+	Publisher *publish.Service
 }
 
 func (h *Handlers) register(mux *asynq.ServeMux) {
 	mux.HandleFunc(TypeEnsurePartitions, h.HandleEnsurePartitions)
 	mux.HandleFunc(TypeImport, h.HandleImport)
 	mux.HandleFunc(TypeImportAll, h.HandleImportAll)
+	h.registerLedger(mux)
 }

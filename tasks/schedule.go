@@ -21,6 +21,8 @@ func Schedule() []Periodic {
 		{Cron: "@every 1h", Task: NewEnsurePartitionsTask},
 		// DataHub publishes readings with a delay of a day or more; hourly keeps us current.
 		{Cron: "17 * * * *", Task: NewImportAllTask},
+		// Recovers ledger batches whose tasks were lost (crash between commit and enqueue).
+		{Cron: "@every 1m", Task: NewLedgerSweepTask},
 	}
 }
 

@@ -60,6 +60,9 @@ func NewServer(redisOpt asynq.RedisClientOpt, cfg ServerConfig, log *slog.Logger
 			}
 			log.Log(ctx, level, "task failed", "task_type", t.Type(), "task_id", id, "retry", retried, "max_retry", maxRetry, "err", err)
 		}),
+		// Ledger polls are scheduled a few hundred ms ahead; asynq's default 5 s check
+		// would add seconds to every batch's way to COMMITTED.
+		DelayedTaskCheckInterval: 100 * time.Millisecond,
 	})
 }
 

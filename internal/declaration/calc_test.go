@@ -327,3 +327,29 @@ func TestPeriodsInCopenhagenAcrossDST(t *testing.T) {
 		t.Fatalf("ParseResolution(week) = %v", err)
 	}
 }
+
+// BenchmarkCalculate declares a year of hours in both sectors (17,520 sector-hours) with two
+// retired technologies per hour against nine-technology mixes.
+func BenchmarkCalculate(b *testing.B) {
+	parts := []MixPart{{"Coal", 111_112, coal}, {"Naturalgas", 111_111, 490_000}, {"Oil", 111_111, 840_000},
+		{"Nuclear", 111_111, nuclear}, {"Wind", 111_111, wind}, {"Solar", 111_111, solar}, {"Hydro", 111_111, 24_000},
+		{"Biomass", 111_111, 230_000}, {"Waste", 111_111, 400_000}}
+	in := Input{
+		Residual: MixTable{Hourly: map[Key]Mix{}, Defaults: map[string]Mix{"DK1": {Parts: parts}, "DK2": {Parts: parts}}},
+		Grid:     MixTable{Defaults: map[string]Mix{"DK1": {Parts: parts}, "DK2": {Parts: parts}}},
+	}
+	for h := range 8760 {
+		for _, s := range []string{"DK1", "DK2"} {
+			k := Key{s, hour(h)}
+			in.Residual.Hourly[k] = Mix{Parts: parts}
+			in.Hours = append(in.Hours, HourInput{Sector: s, Hour: k.Hour, ConsumedWh: 1_000_000 + int64(h), Retired: []Retired{{"Wind", int64(h%24) * 30_000, wind}, {"Solar", 200_000, solar}}})
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Calculate(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(in.Hours))*float64(b.N)/b.Elapsed().Seconds(), "hours/s")
+}

@@ -202,3 +202,50 @@ func TestTable(t *testing.T) {
 		t.Fatalf("MissingResidual = %+v, want the second hour on the default", d.MissingResidual)
 	}
 }
+
+func TestDefaultFactors(t *testing.T) {
+	f, err := NewStore(testkit.DB(t)).DefaultFactors(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{
+		"Biogas": 230_000, "Biomass": 230_000, "Coal": 820_000, "Hydro": 24_000, "Naturalgas": 490_000,
+		"Nuclear": 12_000, "Oil": 840_000, "Solar": 48_000, "Waste": 400_000, "Wind": 11_000,
+	}
+	if !reflect.DeepEqual(f, want) {
+		t.Fatalf("DefaultFactors() = %v, want %v", f, want)
+	}
+}
+
+// BenchmarkImport imports a year of hourly residual mix for both sectors (8,760 hours × 2
+// sectors × 9 technologies = 157,680 rows) per iteration, replacing the same hours.
+func BenchmarkImport(b *testing.B) {
+	s := NewStore(testkit.DB(b))
+	techs := []string{"Coal", "Naturalgas", "Oil", "Nuclear", "Wind", "Solar", "Hydro", "Biomass", "Waste"}
+	var buf strings.Builder
+	buf.WriteString(header)
+	start := time.Date(2033, 1, 1, 0, 0, 0, 0, time.UTC)
+	rows := 0
+	for h := range 8760 {
+		at := start.Add(time.Duration(h) * time.Hour).Format(time.RFC3339)
+		for _, sector := range Sectors {
+			for i, tech := range techs {
+				share := "0.111111"
+				if i == 0 {
+					share = "0.111112"
+				}
+				fmt.Fprintf(&buf, "%s,%s,%s,%s,%d.5\n", at, sector, tech, share, 10+i*100)
+				rows++
+			}
+		}
+	}
+	file := buf.String()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := s.Import(b.Context(), strings.NewReader(file), ImportOptions{Kind: Residual, Source: "bench"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}

@@ -55,3 +55,22 @@ func (s *Store) Table(ctx context.Context, kind Kind, sectors []string, from, to
 	}
 	return t, nil
 }
+
+// DefaultFactors returns an emission factor (mg CO2-eq per kWh) per technology label from
+// the default mixes, for retired GGOs that carry no emission data of their own. A label
+// with different factors in different default rows gets the residual DK1 one first.
+func (s *Store) DefaultFactors(ctx context.Context) (map[string]int64, error) {
+	var rows []struct {
+		Technology string `bun:"technology"`
+		CO2        int64  `bun:"co2eq_mg_per_kwh"`
+	}
+	if err := s.db.NewRaw(`SELECT DISTINCT ON (technology) technology, co2eq_mg_per_kwh
+		FROM energy_mix_defaults ORDER BY technology, kind DESC, sector`).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("load default emission factors: %w", err)
+	}
+	out := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		out[r.Technology] = r.CO2
+	}
+	return out, nil
+}

@@ -21,6 +21,42 @@ type Address struct {
 	MunicipalityCode string `json:"municipalityCode"`
 }
 
+type ComposeGgoInput struct {
+	Ggo            string                 `json:"ggo"`
+	Transfers      []ComposeTransferInput `json:"transfers,omitempty"`
+	Retires        []ComposeRetireInput   `json:"retires,omitempty"`
+	IdempotencyKey *string                `json:"idempotencyKey,omitempty"`
+}
+
+type ComposeRetireInput struct {
+	Gsrn   string           `json:"gsrn"`
+	Amount models.WattHours `json:"amount"`
+}
+
+type ComposeTransferInput struct {
+	Recipient string           `json:"recipient"`
+	Amount    models.WattHours `json:"amount"`
+	Reference *string          `json:"reference,omitempty"`
+}
+
+type GgoFilter struct {
+	State  []models.GgoState  `json:"state,omitempty"`
+	Origin []models.GgoOrigin `json:"origin,omitempty"`
+	Begin  *TimeRange         `json:"begin,omitempty"`
+	Sector []models.Sector    `json:"sector,omitempty"`
+	// Technology labels, e.g. Wind.
+	Technology []string `json:"technology,omitempty"`
+	// Issuing production metering points.
+	Gsrn []string `json:"gsrn,omitempty"`
+}
+
+type GgoOperationPayload struct {
+	Operation  *models.GgoOperation `json:"operation,omitempty"`
+	UserErrors []UserError          `json:"userErrors"`
+	// With a shortage: how much was available.
+	Available *models.WattHours `json:"available,omitempty"`
+}
+
 type ImportMeasurementsInput struct {
 	// Import only this metering point; all of the caller's when absent.
 	Gsrn *string `json:"gsrn,omitempty"`
@@ -59,6 +95,18 @@ type Mutation struct {
 type Query struct {
 }
 
+type RetireGgosInput struct {
+	// One of the caller's consumption metering points.
+	Gsrn string `json:"gsrn"`
+	// The hours to cover (at most 31 days).
+	Begin *TimeRange `json:"begin"`
+	// At most this much in all; default: as much as consumed.
+	Amount *models.WattHours `json:"amount,omitempty"`
+	// Only GGOs of these technologies.
+	Technology     []string `json:"technology,omitempty"`
+	IdempotencyKey *string  `json:"idempotencyKey,omitempty"`
+}
+
 type StartElOverblikOnboardingPayload struct {
 	// Open this URL in the browser to grant OriginHub access in ElOverblik.
 	URL        *string     `json:"url,omitempty"`
@@ -81,6 +129,19 @@ type TimeRange struct {
 	Lt  *time.Time `json:"lt,omitempty"`
 }
 
+type TransferGgosInput struct {
+	// How much to send, in Wh.
+	Amount models.WattHours `json:"amount"`
+	// The recipient's account reference (User.accountReference).
+	Recipient string `json:"recipient"`
+	// Which GGOs may be used (state is ignored: only STORED ones move).
+	Where *GgoFilter `json:"where,omitempty"`
+	// Free text both parties see, e.g. an agreement.
+	Reference *string `json:"reference,omitempty"`
+	// Repeating a key returns the first operation instead of transferring twice.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
 // A field of the input that the operation refused, and why.
 type UserError struct {
 	// Path to the input field, e.g. `["input", "amount"]`; empty when it concerns the whole input.
@@ -88,6 +149,65 @@ type UserError struct {
 	Message string   `json:"message"`
 	// BAD_USER_INPUT, NOT_FOUND, FORBIDDEN or CONFLICT.
 	Code string `json:"code"`
+}
+
+type GgoGroupBy string
+
+const (
+	GgoGroupByTechnology GgoGroupBy = "TECHNOLOGY"
+	GgoGroupBySector     GgoGroupBy = "SECTOR"
+	GgoGroupByState      GgoGroupBy = "STATE"
+	GgoGroupByOrigin     GgoGroupBy = "ORIGIN"
+)
+
+var AllGgoGroupBy = []GgoGroupBy{
+	GgoGroupByTechnology,
+	GgoGroupBySector,
+	GgoGroupByState,
+	GgoGroupByOrigin,
+}
+
+func (e GgoGroupBy) IsValid() bool {
+	switch e {
+	case GgoGroupByTechnology, GgoGroupBySector, GgoGroupByState, GgoGroupByOrigin:
+		return true
+	}
+	return false
+}
+
+func (e GgoGroupBy) String() string {
+	return string(e)
+}
+
+func (e *GgoGroupBy) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = GgoGroupBy(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid GgoGroupBy", str)
+	}
+	return nil
+}
+
+func (e GgoGroupBy) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *GgoGroupBy) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e GgoGroupBy) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 type MeasurementGroupBy string

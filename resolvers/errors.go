@@ -9,6 +9,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vikstrous/dataloadgen"
 
+	"github.com/originhub/originhub/internal/account"
 	"github.com/originhub/originhub/internal/datahub"
 	"github.com/originhub/originhub/internal/relay"
 	"github.com/originhub/originhub/internal/user"
@@ -79,7 +80,12 @@ func classify(err error) (code, msg string) {
 	var ce *codedError
 	var ae *relay.ArgsError
 	var ie *datahub.InputError
+	var aie *account.InputError
 	switch {
+	case errors.As(err, &aie):
+		return CodeBadUserInput, aie.Error()
+	case errors.Is(err, account.ErrNotFound):
+		return CodeNotFound, "not found"
 	case errors.As(err, &ie):
 		return CodeBadUserInput, ie.Error()
 	case errors.Is(err, datahub.ErrNotLinked):

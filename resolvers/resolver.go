@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/originhub/originhub/graph"
+	"github.com/originhub/originhub/internal/account"
 	"github.com/originhub/originhub/internal/datahub"
 	"github.com/originhub/originhub/internal/ledger/outbox"
 	"github.com/originhub/originhub/internal/ledger/publish"
@@ -22,6 +23,7 @@ type Resolver struct {
 	Batches           *outbox.Store
 	DataHub           *datahub.Service
 	Publications      *publish.Store
+	Account           *account.Service
 	Bus               *pubsub.Bus
 	Log               *slog.Logger
 }
@@ -36,5 +38,5 @@ func Config(r *Resolver) graph.Config {
 
 // LoaderSources returns what the per-request loaders read from.
 func (r *Resolver) LoaderSources() loaders.Sources {
-	return loaders.Sources{Batches: r.Batches, DataHub: r.DataHub, Technologies: r.TechnologyService, Publications: r.Publications}
+	return loaders.Sources{Batches: r.Batches, DataHub: r.DataHub, Technologies: r.TechnologyService, Publications: r.Publications, Account: r.Account}
 }

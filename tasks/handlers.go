@@ -7,6 +7,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/uptrace/bun"
 
+	"github.com/originhub/originhub/internal/account"
 	"github.com/originhub/originhub/internal/datahub"
 	"github.com/originhub/originhub/internal/ledger/outbox"
 	"github.com/originhub/originhub/internal/ledger/publish"
@@ -22,11 +23,13 @@ type Handlers struct {
 
 	Outbox    *outbox.Service
 	Publisher *publish.Service
+	Account   *account.Service
 }
 
 func (h *Handlers) register(mux *asynq.ServeMux) {
 	mux.HandleFunc(TypeEnsurePartitions, h.HandleEnsurePartitions)
 	mux.HandleFunc(TypeImport, h.HandleImport)
 	mux.HandleFunc(TypeImportAll, h.HandleImportAll)
+	mux.HandleFunc(TypeExpireGgos, h.HandleExpireGgos)
 	h.registerLedger(mux)
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/originhub/originhub/internal/account"
 	"log/slog"
 	"net"
 	"net/http"
@@ -62,7 +63,7 @@ type App struct {
 	Outbox    *outbox.Service
 	Publisher *publish.Service
 	Standin   *standin.Ledger
-	queue     *asynq.Client
+	Account   *account.Service
 
 	redisOpt asynq.RedisClientOpt
 	closers  []func() error
@@ -193,6 +194,7 @@ func (a *App) Resolver() *resolvers.Resolver {
 		Batches:           outbox.NewStore(a.DB),
 		DataHub:           a.DataHub,
 		Publications:      publish.NewStore(a.DB),
+		Account:           a.Account,
 		Bus:               a.Bus,
 		Log:               a.Log,
 	}
@@ -263,7 +265,7 @@ func (a *App) RunWorker(ctx context.Context) error {
 	srv := tasks.NewServer(a.redisOpt, tasks.ServerConfig{
 		Concurrency: a.Config.Worker.Concurrency, ShutdownTimeout: a.Config.HTTP.ShutdownTimeout,
 	}, a.Log)
-	mux := tasks.NewMux(&tasks.Handlers{DB: a.DB, Log: a.Log, Clock: a.Clock, DataHub: a.DataHub, Outbox: a.Outbox, Publisher: a.Publisher})
+	mux := tasks.NewMux(&tasks.Handlers{DB: a.DB, Log: a.Log, Clock: a.Clock, DataHub: a.DataHub, Outbox: a.Outbox, Publisher: a.Publisher, Account: a.Account})
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -20,4 +20,9 @@ type (
 	MeasurementEdge         = relay.Edge[models.Measurement]
 	ImportJobConnection     = relay.Connection[models.ImportJob]
 	ImportJobEdge           = relay.Edge[models.ImportJob]
+
+	GgoConnection          = relay.Connection[models.Ggo]
+	GgoEdge                = relay.Edge[models.Ggo]
+	GgoOperationConnection = relay.Connection[models.GgoOperation]
+	GgoOperationEdge       = relay.Edge[models.GgoOperation]
 )

@@ -8,6 +8,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/originhub/originhub/internal/datahub"
+	"github.com/originhub/originhub/internal/webhook"
 )
 
 // Handlers holds what task handlers need.
@@ -16,11 +17,14 @@ type Handlers struct {
 	Log   *slog.Logger
 	Clock func() time.Time
 
-	DataHub *datahub.Service
+	DataHub  *datahub.Service
+	Webhooks *webhook.Service
 }
 
 func (h *Handlers) register(mux *asynq.ServeMux) {
 	mux.HandleFunc(TypeEnsurePartitions, h.HandleEnsurePartitions)
 	mux.HandleFunc(TypeImport, h.HandleImport)
 	mux.HandleFunc(TypeImportAll, h.HandleImportAll)
+	mux.HandleFunc(TypeWebhookDeliver, h.HandleWebhookDeliver)
+	mux.HandleFunc(TypeWebhookSweep, h.HandleWebhookSweep)
 }

@@ -21,6 +21,7 @@ func Schedule() []Periodic {
 		{Cron: "@every 1h", Task: NewEnsurePartitionsTask},
 		// DataHub publishes readings with a delay of a day or more; hourly keeps us current.
 		{Cron: "17 * * * *", Task: NewImportAllTask},
+		{Cron: "@every 1m", Task: NewWebhookSweepTask},
 	}
 }
 

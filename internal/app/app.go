@@ -29,6 +29,7 @@ import (
 	"github.com/originhub/originhub/internal/pubsub"
 	"github.com/originhub/originhub/internal/technology"
 	"github.com/originhub/originhub/internal/user"
+	"github.com/originhub/originhub/internal/webhook"
 	"github.com/originhub/originhub/resolvers"
 	"github.com/originhub/originhub/tasks"
 )
@@ -52,6 +53,11 @@ type App struct {
 	// Simulator is the ElOverblik simulator when it is served here; nil otherwise.
 	Simulator *sim.Simulator
 	Tasks     *asynq.Client
+	// Webhooks sends users' outgoing webhooks; domains Emit into it in their transactions.
+	Webhooks *webhook.Service
+	// WorkerConfig tunes the asynq worker beyond the configuration (tests lower the
+	// delayed-task check interval).
+	WorkerConfig tasks.ServerConfig
 
 	redisOpt asynq.RedisClientOpt
 	closers  []func() error
@@ -94,6 +100,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		return nil, err
 	}
 	if err := a.setUpDataHub(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Webhooks, err = webhook.NewService(a.DB, webhook.Config{
+		DefaultSecret:       cfg.Webhook.Secret.Reveal(),
+		SealSecret:          cfg.Secret.Reveal(),
+		AllowPrivateTargets: cfg.Webhook.AllowPrivateTargets,
+	}, tasks.Enqueuer{Client: a.Tasks}, log.With("component", "webhook"), a.Clock)
+	if err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -177,6 +192,7 @@ func (a *App) Resolver() *resolvers.Resolver {
 		TechnologyService: technology.NewService(a.DB),
 		Batches:           outbox.NewStore(a.DB),
 		DataHub:           a.DataHub,
+		Webhooks:          a.Webhooks,
 		Bus:               a.Bus,
 		Log:               a.Log,
 	}
@@ -241,10 +257,10 @@ func (a *App) ServeAPI(ctx context.Context, ln net.Listener) error {
 // RunWorker processes tasks until ctx ends, then lets running tasks finish (up to the
 // shutdown timeout) and stops.
 func (a *App) RunWorker(ctx context.Context) error {
-	srv := tasks.NewServer(a.redisOpt, tasks.ServerConfig{
-		Concurrency: a.Config.Worker.Concurrency, ShutdownTimeout: a.Config.HTTP.ShutdownTimeout,
-	}, a.Log)
-	mux := tasks.NewMux(&tasks.Handlers{DB: a.DB, Log: a.Log, Clock: a.Clock, DataHub: a.DataHub})
+	wcfg := a.WorkerConfig
+	wcfg.Concurrency, wcfg.ShutdownTimeout = a.Config.Worker.Concurrency, a.Config.HTTP.ShutdownTimeout
+	srv := tasks.NewServer(a.redisOpt, wcfg, a.Log)
+	mux := tasks.NewMux(&tasks.Handlers{DB: a.DB, Log: a.Log, Clock: a.Clock, DataHub: a.DataHub, Webhooks: a.Webhooks})
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -21,6 +21,29 @@ type Address struct {
 	MunicipalityCode string `json:"municipalityCode"`
 }
 
+type CreateWebhookSubscriptionInput struct {
+	Event models.WebhookEvent `json:"event"`
+	// An absolute http(s) URL without credentials, at most 2048 characters.
+	URL string `json:"url"`
+	// Optional own signing secret, 16 to 256 bytes; without it deliveries are signed with the platform's WEBHOOK_SECRET.
+	Secret *string `json:"secret,omitempty"`
+}
+
+type CreateWebhookSubscriptionPayload struct {
+	Subscription *models.WebhookSubscription `json:"subscription,omitempty"`
+	// CONFLICT when the caller already subscribed this URL to this event; BAD_USER_INPUT for a bad URL or secret.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+type DeleteWebhookSubscriptionInput struct {
+	ID string `json:"id"`
+}
+
+type DeleteWebhookSubscriptionPayload struct {
+	DeletedID  *string     `json:"deletedId,omitempty"`
+	UserErrors []UserError `json:"userErrors"`
+}
+
 type ImportMeasurementsInput struct {
 	// Import only this metering point; all of the caller's when absent.
 	Gsrn *string `json:"gsrn,omitempty"`
@@ -59,6 +82,16 @@ type Mutation struct {
 type Query struct {
 }
 
+type RedeliverWebhookInput struct {
+	DeliveryID string `json:"deliveryId"`
+}
+
+type RedeliverWebhookPayload struct {
+	// The new delivery, queued now.
+	Delivery   *models.WebhookDelivery `json:"delivery,omitempty"`
+	UserErrors []UserError             `json:"userErrors"`
+}
+
 type StartElOverblikOnboardingPayload struct {
 	// Open this URL in the browser to grant OriginHub access in ElOverblik.
 	URL        *string     `json:"url,omitempty"`
@@ -88,6 +121,12 @@ type UserError struct {
 	Message string   `json:"message"`
 	// BAD_USER_INPUT, NOT_FOUND, FORBIDDEN or CONFLICT.
 	Code string `json:"code"`
+}
+
+type WebhookDeliveryFilter struct {
+	Event          *models.WebhookEvent         `json:"event,omitempty"`
+	State          *models.WebhookDeliveryState `json:"state,omitempty"`
+	SubscriptionID *string                      `json:"subscriptionId,omitempty"`
 }
 
 type MeasurementGroupBy string

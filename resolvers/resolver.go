@@ -12,6 +12,7 @@ import (
 	"github.com/originhub/originhub/internal/pubsub"
 	"github.com/originhub/originhub/internal/technology"
 	"github.com/originhub/originhub/internal/user"
+	"github.com/originhub/originhub/internal/webhook"
 )
 
 // Resolver holds the services the resolvers call.
@@ -20,6 +21,7 @@ type Resolver struct {
 	TechnologyService *technology.Service
 	Batches           *outbox.Store
 	DataHub           *datahub.Service
+	Webhooks          *webhook.Service
 	Bus               *pubsub.Bus
 	Log               *slog.Logger
 }

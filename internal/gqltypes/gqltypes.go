@@ -20,4 +20,9 @@ type (
 	MeasurementEdge         = relay.Edge[models.Measurement]
 	ImportJobConnection     = relay.Connection[models.ImportJob]
 	ImportJobEdge           = relay.Edge[models.ImportJob]
+
+	WebhookSubscriptionConnection = relay.Connection[models.WebhookSubscription]
+	WebhookSubscriptionEdge       = relay.Edge[models.WebhookSubscription]
+	WebhookDeliveryConnection     = relay.Connection[models.WebhookDelivery]
+	WebhookDeliveryEdge           = relay.Edge[models.WebhookDelivery]
 )

@@ -30,6 +30,8 @@ type ImportJobResolver interface {
 type MeasurementResolver interface {
 	MeteringPoint(ctx context.Context, obj *models.Measurement) (*models.MeteringPoint, error)
 	Gsrn(ctx context.Context, obj *models.Measurement) (string, error)
+
+	Ledger(ctx context.Context, obj *models.Measurement) (*models.MeasurementLedgerState, error)
 }
 type MeasurementSeriesPointResolver interface {
 	Gsrn(ctx context.Context, obj *datahub.SeriesRow) (*string, error)
@@ -1130,6 +1132,38 @@ func (ec *executionContext) _Measurement_revisedAt(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_Measurement_revisedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Measurement", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Measurement_ledger(ctx context.Context, field graphql.CollectedField, obj *models.Measurement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Measurement_ledger(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Measurement().Ledger(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.MeasurementLedgerState) graphql.Marshaler {
+			return ec.marshalOMeasurementLedgerState2ᚖgithubᚗcomᚋoriginhubᚋoriginhubᚋmodelsᚐMeasurementLedgerState(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Measurement_ledger(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Measurement",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeasurementLedgerState(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _MeasurementConnection_edges(ctx context.Context, field graphql.CollectedField, obj *relay.Connection[models.Measurement]) (ret graphql.Marshaler) {
@@ -2852,6 +2886,12 @@ func (ec *executionContext) _Measurement(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "ledger":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Measurement_ledger(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

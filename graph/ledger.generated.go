@@ -20,6 +20,9 @@ import (
 type LedgerBatchResolver interface {
 	ID(ctx context.Context, obj *models.LedgerBatch) (string, error)
 }
+type MeasurementLedgerStateResolver interface {
+	Batch(ctx context.Context, obj *models.MeasurementLedgerState) (*models.LedgerBatch, error)
+}
 
 // endregion ************************** generated!.gotpl **************************
 
@@ -433,6 +436,84 @@ func (ec *executionContext) fieldContext_LedgerBatchEdge_cursor(_ context.Contex
 	return graphql.NewScalarFieldContext("LedgerBatchEdge", field, false, false, "String")
 }
 
+func (ec *executionContext) _MeasurementLedgerState_address(ctx context.Context, field graphql.CollectedField, obj *models.MeasurementLedgerState) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeasurementLedgerState_address(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Address, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeasurementLedgerState_address(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeasurementLedgerState", field, false, false, "String")
+}
+
+func (ec *executionContext) _MeasurementLedgerState_batch(ctx context.Context, field graphql.CollectedField, obj *models.MeasurementLedgerState) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeasurementLedgerState_batch(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MeasurementLedgerState().Batch(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.LedgerBatch) graphql.Marshaler {
+			return ec.marshalNLedgerBatch2ᚖgithubᚗcomᚋoriginhubᚋoriginhubᚋmodelsᚐLedgerBatch(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeasurementLedgerState_batch(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MeasurementLedgerState",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LedgerBatch(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MeasurementLedgerState_status(ctx context.Context, field graphql.CollectedField, obj *models.MeasurementLedgerState) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeasurementLedgerState_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.LedgerBatchStatus) graphql.Marshaler {
+			return ec.marshalNLedgerBatchStatus2githubᚗcomᚋoriginhubᚋoriginhubᚋmodelsᚐLedgerBatchStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeasurementLedgerState_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeasurementLedgerState", field, false, false, "LedgerBatchStatus")
+}
+
 // endregion **************************** field.gotpl *****************************
 
 // region    **************************** input.gotpl *****************************
@@ -660,6 +741,50 @@ func (ec *executionContext) _LedgerBatchEdge(ctx context.Context, sel ast.Select
 	return out
 }
 
+var measurementLedgerStateImplementors = []string{"MeasurementLedgerState"}
+
+func (ec *executionContext) _MeasurementLedgerState(ctx context.Context, sel ast.SelectionSet, obj *models.MeasurementLedgerState) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, measurementLedgerStateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MeasurementLedgerState")
+		case "address":
+			out.Values[i] = ec._MeasurementLedgerState_address(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "batch":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MeasurementLedgerState_batch(ctx, field, obj)
+				})
+		case "status":
+			out.Values[i] = ec._MeasurementLedgerState_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 // endregion **************************** object.gotpl ****************************
 
 // region    ***************************** type.gotpl *****************************
@@ -777,6 +902,13 @@ func (ec *executionContext) marshalOLedgerBatchStatus2ᚕgithubᚗcomᚋoriginhu
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalOMeasurementLedgerState2ᚖgithubᚗcomᚋoriginhubᚋoriginhubᚋmodelsᚐMeasurementLedgerState(ctx context.Context, sel ast.SelectionSet, v *models.MeasurementLedgerState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MeasurementLedgerState(ctx, sel, v)
 }
 
 // endregion ***************************** type.gotpl *****************************

@@ -24,6 +24,7 @@ type ResolverRoot interface {
 	ImportJob() ImportJobResolver
 	LedgerBatch() LedgerBatchResolver
 	Measurement() MeasurementResolver
+	MeasurementLedgerState() MeasurementLedgerStateResolver
 	MeasurementSeriesPoint() MeasurementSeriesPointResolver
 	MeteringPoint() MeteringPointResolver
 	Mutation() MutationResolver
@@ -128,6 +129,7 @@ type ComplexityRoot struct {
 		End           func(childComplexity int) int
 		Gsrn          func(childComplexity int) int
 		ImportedAt    func(childComplexity int) int
+		Ledger        func(childComplexity int) int
 		MeteringPoint func(childComplexity int) int
 		Quality       func(childComplexity int) int
 		RevisedAt     func(childComplexity int) int
@@ -143,6 +145,12 @@ type ComplexityRoot struct {
 	MeasurementEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	MeasurementLedgerState struct {
+		Address func(childComplexity int) int
+		Batch   func(childComplexity int) int
+		Status  func(childComplexity int) int
 	}
 
 	MeasurementSeriesPoint struct {
@@ -674,6 +682,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Measurement.ImportedAt(childComplexity), true
+	case "Measurement.ledger":
+		if e.ComplexityRoot.Measurement.Ledger == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Measurement.Ledger(childComplexity), true
 	case "Measurement.meteringPoint":
 		if e.ComplexityRoot.Measurement.MeteringPoint == nil {
 			break
@@ -730,6 +744,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MeasurementEdge.Node(childComplexity), true
+
+	case "MeasurementLedgerState.address":
+		if e.ComplexityRoot.MeasurementLedgerState.Address == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasurementLedgerState.Address(childComplexity), true
+	case "MeasurementLedgerState.batch":
+		if e.ComplexityRoot.MeasurementLedgerState.Batch == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasurementLedgerState.Batch(childComplexity), true
+	case "MeasurementLedgerState.status":
+		if e.ComplexityRoot.MeasurementLedgerState.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasurementLedgerState.Status(childComplexity), true
 
 	case "MeasurementSeriesPoint.amount":
 		if e.ComplexityRoot.MeasurementSeriesPoint.AmountWh == nil {
@@ -1948,6 +1981,23 @@ extend type Subscription {
   """
   ledgerBatchUpdated: LedgerBatch! @authenticated
 }
+
+"""
+Where a measurement is on the ledger.
+"""
+type MeasurementLedgerState {
+  "The hour's MEASUREMENT address on the ledger."
+  address: String!
+  "The batch that carries the publication."
+  batch: LedgerBatch!
+  "The carrying batch's status: the measurement is on the ledger once it is COMMITTED."
+  status: LedgerBatchStatus!
+}
+
+extend type Measurement {
+  "The measurement's ledger publication; null while it is not published or on its way."
+  ledger: MeasurementLedgerState
+}
 `, BuiltIn: false},
 	{Name: "../schema/technology.graphqls", Input: `"""
 A DataHub technology code and fuel code pair with its label (public).
@@ -2358,6 +2408,8 @@ func (ec *executionContext) childFields_Measurement(ctx context.Context, field g
 		return ec.fieldContext_Measurement_importedAt(ctx, field)
 	case "revisedAt":
 		return ec.fieldContext_Measurement_revisedAt(ctx, field)
+	case "ledger":
+		return ec.fieldContext_Measurement_ledger(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Measurement", field.Name)
 }
@@ -2384,6 +2436,18 @@ func (ec *executionContext) childFields_MeasurementEdge(ctx context.Context, fie
 		return ec.fieldContext_MeasurementEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MeasurementEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_MeasurementLedgerState(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "address":
+		return ec.fieldContext_MeasurementLedgerState_address(ctx, field)
+	case "batch":
+		return ec.fieldContext_MeasurementLedgerState_batch(ctx, field)
+	case "status":
+		return ec.fieldContext_MeasurementLedgerState_status(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MeasurementLedgerState", field.Name)
 }
 
 func (ec *executionContext) childFields_MeasurementSeriesPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -7,6 +7,9 @@ package resolvers
 
 import (
 	"context"
+	"errors"
+
+	"github.com/vikstrous/dataloadgen"
 
 	"github.com/originhub/originhub/graph"
 	"github.com/originhub/originhub/internal/ledger/outbox"
@@ -17,6 +20,25 @@ import (
 
 func (r *ledgerBatchResolver) ID(ctx context.Context, obj *models.LedgerBatch) (string, error) {
 	return relay.EncodeID(typeLedgerBatch, obj.ID), nil
+}
+
+func (r *measurementResolver) Ledger(ctx context.Context, obj *models.Measurement) (*models.MeasurementLedgerState, error) {
+	st, err := loaders.For(ctx).MeasurementLedgerState(ctx, obj.MeteringPointID, obj.BeginAt)
+	if errors.Is(err, dataloadgen.ErrNotFound) {
+		return nil, nil // not published
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+func (r *measurementLedgerStateResolver) Batch(ctx context.Context, obj *models.MeasurementLedgerState) (*models.LedgerBatch, error) {
+	b, err := loaders.For(ctx).LedgerBatch(ctx, obj.BatchID)
+	if err != nil {
+		return nil, err
+	}
+	return &b, nil
 }
 
 func (r *queryResolver) LedgerBatches(ctx context.Context, where *graph.LedgerBatchFilter, first *int, after *string, last *int, before *string) (*relay.Connection[models.LedgerBatch], error) {
@@ -51,4 +73,11 @@ func (r *subscriptionResolver) LedgerBatchUpdated(ctx context.Context) (<-chan *
 
 func (r *Resolver) LedgerBatch() graph.LedgerBatchResolver { return &ledgerBatchResolver{r} }
 
-type ledgerBatchResolver struct{ *Resolver }
+func (r *Resolver) MeasurementLedgerState() graph.MeasurementLedgerStateResolver {
+	return &measurementLedgerStateResolver{r}
+}
+
+type (
+	ledgerBatchResolver            struct{ *Resolver }
+	measurementLedgerStateResolver struct{ *Resolver }
+)

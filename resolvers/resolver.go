@@ -8,6 +8,7 @@ import (
 	"github.com/originhub/originhub/graph"
 	"github.com/originhub/originhub/internal/datahub"
 	"github.com/originhub/originhub/internal/ledger/outbox"
+	"github.com/originhub/originhub/internal/ledger/publish"
 	"github.com/originhub/originhub/internal/loaders"
 	"github.com/originhub/originhub/internal/pubsub"
 	"github.com/originhub/originhub/internal/technology"
@@ -22,6 +23,7 @@ type Resolver struct {
 	Batches           *outbox.Store
 	DataHub           *datahub.Service
 	Webhooks          *webhook.Service
+	Publications      *publish.Store
 	Bus               *pubsub.Bus
 	Log               *slog.Logger
 }
@@ -36,5 +38,5 @@ func Config(r *Resolver) graph.Config {
 
 // LoaderSources returns what the per-request loaders read from.
 func (r *Resolver) LoaderSources() loaders.Sources {
-	return loaders.Sources{Batches: r.Batches, DataHub: r.DataHub, Technologies: r.TechnologyService}
+	return loaders.Sources{Batches: r.Batches, DataHub: r.DataHub, Technologies: r.TechnologyService, Publications: r.Publications}
 }

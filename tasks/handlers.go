@@ -8,6 +8,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/originhub/originhub/internal/datahub"
+	"github.com/originhub/originhub/internal/ledger/outbox"
+	"github.com/originhub/originhub/internal/ledger/publish"
 	"github.com/originhub/originhub/internal/webhook"
 )
 
@@ -17,7 +19,11 @@ type Handlers struct {
 	Log   *slog.Logger
 	Clock func() time.Time
 
-	DataHub  *datahub.Service
+	DataHub *datahub.Service
+
+	Outbox    *outbox.Service
+	Publisher *publish.Service
+
 	Webhooks *webhook.Service
 }
 
@@ -27,4 +33,5 @@ func (h *Handlers) register(mux *asynq.ServeMux) {
 	mux.HandleFunc(TypeImportAll, h.HandleImportAll)
 	mux.HandleFunc(TypeWebhookDeliver, h.HandleWebhookDeliver)
 	mux.HandleFunc(TypeWebhookSweep, h.HandleWebhookSweep)
+	h.registerLedger(mux)
 }

@@ -22,6 +22,8 @@ func Schedule() []Periodic {
 		// DataHub publishes readings with a delay of a day or more; hourly keeps us current.
 		{Cron: "17 * * * *", Task: NewImportAllTask},
 		{Cron: "@every 1m", Task: NewWebhookSweepTask},
+		// Recovers ledger batches whose tasks were lost (crash between commit and enqueue).
+		{Cron: "@every 1m", Task: NewLedgerSweepTask},
 	}
 }
 

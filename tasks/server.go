@@ -35,9 +35,6 @@ type ServerConfig struct {
 	Concurrency     int
 	ShutdownTimeout time.Duration
 	Queues          map[string]int // nil: all queues
-	// DelayedTaskCheckInterval is how often due retries are moved to their queue; zero:
-	// asynq's default (5 s). Tests lower it.
-	DelayedTaskCheckInterval time.Duration
 }
 
 // NewServer returns an asynq worker on redisOpt.
@@ -63,7 +60,9 @@ func NewServer(redisOpt asynq.RedisClientOpt, cfg ServerConfig, log *slog.Logger
 			}
 			log.Log(ctx, level, "task failed", "task_type", t.Type(), "task_id", id, "retry", retried, "max_retry", maxRetry, "err", err)
 		}),
-		DelayedTaskCheckInterval: cfg.DelayedTaskCheckInterval,
+		// Ledger polls are scheduled a few hundred ms ahead; asynq's default 5 s check
+		// would add seconds to every batch's way to COMMITTED.
+		DelayedTaskCheckInterval: 100 * time.Millisecond,
 	})
 }
 

@@ -26,6 +26,9 @@ import (
 	"github.com/originhub/originhub/internal/eloverblik/sim"
 	"github.com/originhub/originhub/internal/graphiql"
 	"github.com/originhub/originhub/internal/ledger/outbox"
+	"github.com/originhub/originhub/internal/ledger/publish"
+	"github.com/originhub/originhub/internal/ledger/standin"
+	"github.com/originhub/originhub/internal/ledger/wallet"
 	"github.com/originhub/originhub/internal/pubsub"
 	"github.com/originhub/originhub/internal/technology"
 	"github.com/originhub/originhub/internal/user"
@@ -55,9 +58,14 @@ type App struct {
 	Tasks     *asynq.Client
 	// Webhooks sends users' outgoing webhooks; domains Emit into it in their transactions.
 	Webhooks *webhook.Service
-	// WorkerConfig tunes the asynq worker beyond the configuration (tests lower the
-	// delayed-task check interval).
-	WorkerConfig tasks.ServerConfig
+
+	// Ledger: wallets, the outbox, measurement publication, and the stand-in ledger when
+	// LEDGER_URL is empty (nil otherwise).
+	Wallets   *wallet.Service
+	Outbox    *outbox.Service
+	Publisher *publish.Service
+	Standin   *standin.Ledger
+	queue     *asynq.Client
 
 	redisOpt asynq.RedisClientOpt
 	closers  []func() error
@@ -100,6 +108,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		return nil, err
 	}
 	if err := a.setUpDataHub(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if err := a.setUpLedger(ctx); err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -193,6 +205,7 @@ func (a *App) Resolver() *resolvers.Resolver {
 		Batches:           outbox.NewStore(a.DB),
 		DataHub:           a.DataHub,
 		Webhooks:          a.Webhooks,
+		Publications:      publish.NewStore(a.DB),
 		Bus:               a.Bus,
 		Log:               a.Log,
 	}
@@ -211,6 +224,9 @@ func (a *App) Handler() http.Handler {
 		mounts["/sim/eloverblik/"] = http.StripPrefix("/sim/eloverblik", a.Simulator.Handler())
 	}
 	mounts["GET /onboarding/callback"] = a.DataHub.CallbackHandler()
+	if a.Standin != nil {
+		mounts[StandinPrefix+"/"] = http.StripPrefix(StandinPrefix, a.Standin.Handler())
+	}
 	return api.New(api.Deps{
 		Config:   a.Config.HTTP,
 		Log:      a.Log,
@@ -257,10 +273,10 @@ func (a *App) ServeAPI(ctx context.Context, ln net.Listener) error {
 // RunWorker processes tasks until ctx ends, then lets running tasks finish (up to the
 // shutdown timeout) and stops.
 func (a *App) RunWorker(ctx context.Context) error {
-	wcfg := a.WorkerConfig
-	wcfg.Concurrency, wcfg.ShutdownTimeout = a.Config.Worker.Concurrency, a.Config.HTTP.ShutdownTimeout
-	srv := tasks.NewServer(a.redisOpt, wcfg, a.Log)
-	mux := tasks.NewMux(&tasks.Handlers{DB: a.DB, Log: a.Log, Clock: a.Clock, DataHub: a.DataHub, Webhooks: a.Webhooks})
+	srv := tasks.NewServer(a.redisOpt, tasks.ServerConfig{
+		Concurrency: a.Config.Worker.Concurrency, ShutdownTimeout: a.Config.HTTP.ShutdownTimeout,
+	}, a.Log)
+	mux := tasks.NewMux(&tasks.Handlers{DB: a.DB, Log: a.Log, Clock: a.Clock, DataHub: a.DataHub, Outbox: a.Outbox, Publisher: a.Publisher, Webhooks: a.Webhooks})
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -301,6 +317,9 @@ func (a *App) RunRoles(ctx context.Context, r Roles, ln net.Listener) error {
 	}
 	if r.Scheduler {
 		g.Go(func() error { return a.RunScheduler(ctx) })
+	}
+	if r.API || r.Worker {
+		g.Go(func() error { return a.runStandin(ctx) })
 	}
 	return g.Wait()
 }

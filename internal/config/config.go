@@ -116,6 +116,10 @@ type Worker struct {
 // Ledger configures the ledger endpoint. An empty URL means the built-in stand-in.
 type Ledger struct {
 	URL string
+	// Mode and CommitDelay configure the built-in stand-in: "strict" (default) or
+	// "compatible", and how long a batch stays PENDING before it is applied.
+	Mode        string
+	CommitDelay time.Duration
 }
 
 // ElOverblik configures the DataHub ThirdParty API. An empty ServiceURL means the simulator.
@@ -182,7 +186,11 @@ func Load(lookup Lookup) (Config, error) {
 			HydraURL: r.str("HYDRA_URL", ""),
 		},
 		Worker: Worker{Concurrency: r.int("CONCURRENCY", 8)},
-		Ledger: Ledger{URL: r.str("LEDGER_URL", "")},
+		Ledger: Ledger{
+			URL:         r.str("LEDGER_URL", ""),
+			Mode:        r.str("LEDGER_MODE", "strict"),
+			CommitDelay: r.duration("LEDGER_COMMIT_DELAY", 200*time.Millisecond),
+		},
 		ElOverblik: ElOverblik{
 			ServiceURL:    r.str("ELOVERBLIK_SERVICE_URL", ""),
 			Simulator:     r.bool("ELOVERBLIK_SIMULATOR", r.str("ELOVERBLIK_SERVICE_URL", "") == ""),
@@ -233,6 +241,8 @@ func (c Config) Validate() error {
 	for name, db := range map[string]int{"REDIS_CACHE_DB": c.Redis.CacheDB, "REDIS_BROKER_DB": c.Redis.BrokerDB, "REDIS_BACKEND_DB": c.Redis.BackendDB} {
 		check(db >= 0 && db <= 15, name, "must be between 0 and 15")
 	}
+	check(c.Ledger.Mode == "strict" || c.Ledger.Mode == "compatible", "LEDGER_MODE", "must be strict or compatible")
+	check(c.Ledger.CommitDelay >= 0, "LEDGER_COMMIT_DELAY", "must not be negative")
 	check(c.Worker.Concurrency >= 1 && c.Worker.Concurrency <= 1000, "CONCURRENCY", "must be between 1 and 1000")
 	check(len(c.Secret) >= 16, "SECRET", "must be at least 16 characters")
 	check(len(c.Webhook.Secret) >= 16, "WEBHOOK_SECRET", "must be at least 16 characters")
@@ -376,6 +386,8 @@ var Variables = []struct{ Name, Default, Doc string }{
 	{"CORS_ORIGINS", "", "comma-separated origins allowed by CORS and WebSocket"},
 	{"DEBUG", "false", "log SQL and debug details"},
 	{"LEDGER_URL", "", "Sawtooth REST API URL; empty: built-in stand-in ledger"},
+	{"LEDGER_MODE", "strict", "stand-in ledger mode: strict (also rejects what the real processor forgets) or compatible"},
+	{"LEDGER_COMMIT_DELAY", "200ms", "how long the stand-in ledger keeps a batch PENDING"},
 	{"ELOVERBLIK_SERVICE_URL", "", "ElOverblik ThirdParty API URL; empty: built-in simulator"},
 	{"ELOVERBLIK_TOKEN", "", "ElOverblik refresh token (required with ELOVERBLIK_SERVICE_URL)"},
 	{"ELOVERBLIK_SIMULATOR", "true when ELOVERBLIK_SERVICE_URL is empty", "serve the ElOverblik simulator at /sim/eloverblik (e.g. on the api while workers point ELOVERBLIK_SERVICE_URL at it)"},

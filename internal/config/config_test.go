@@ -43,6 +43,8 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"pool too big", map[string]string{"DATABASE_CONN_POLL_SIZE": "100000"}, "DATABASE_CONN_POLL_SIZE"},
 		{"redis db out of range", map[string]string{"REDIS_BROKER_DB": "16"}, "REDIS_BROKER_DB"},
 		{"relative ledger url", map[string]string{"LEDGER_URL": "/ledger"}, "LEDGER_URL"},
+		{"unknown ledger mode", map[string]string{"LEDGER_MODE": "lenient"}, "LEDGER_MODE"},
+		{"negative commit delay", map[string]string{"LEDGER_COMMIT_DELAY": "-1s"}, "LEDGER_COMMIT_DELAY"},
 		{"eloverblik without token", map[string]string{"ELOVERBLIK_SERVICE_URL": "https://api.example"}, "ELOVERBLIK_TOKEN"},
 		{"jwks without issuer", map[string]string{"AUTH_JWKS_URL": "https://hydra.example/.well-known/jwks.json"}, "AUTH_ISSUER"},
 		{"short secret", map[string]string{"SECRET": "short"}, "SECRET"},

@@ -26,7 +26,7 @@ import (
 func TestMain(m *testing.M) { testkit.Main(m) }
 
 var (
-	first = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	first = time.Date(2026, 2, 20, 0, 0, 0, 0, time.UTC) // imports span two monthly partitions
 	now   = time.Date(2026, 3, 9, 12, 30, 0, 0, time.UTC)
 )
 
@@ -65,7 +65,6 @@ func newEnv(t *testing.T, simOpts sim.Options) *env {
 	e.svc = datahub.NewService(db, client, datahub.Config{
 		FirstMeasurementTime: first,
 		TrailingWindow:       48 * time.Hour,
-		ChunkSize:            4 * 24 * time.Hour, // several windows per import
 		OnboardingURL:        e.srv.URL + "/sim/eloverblik/onboarding",
 		ThirdPartyID:         "originhub-test",
 		CallbackURL:          e.srv.URL + "/onboarding/callback",

@@ -11,6 +11,7 @@ import (
 
 	"github.com/originhub/originhub/internal/datahub"
 	"github.com/originhub/originhub/internal/ledger/outbox"
+	"github.com/originhub/originhub/internal/ledger/publish"
 	"github.com/originhub/originhub/internal/technology"
 	"github.com/originhub/originhub/internal/user"
 	"github.com/originhub/originhub/models"
@@ -21,14 +22,16 @@ type Sources struct {
 	Batches      *outbox.Store
 	DataHub      *datahub.Service
 	Technologies *technology.Service
+	Publications *publish.Store
 }
 
 // Loaders are one viewer's dataloaders.
 type Loaders struct {
-	ledgerBatch   *dataloadgen.Loader[string, models.LedgerBatch]
-	meteringPoint *dataloadgen.Loader[int64, models.MeteringPoint]
-	importJob     *dataloadgen.Loader[int64, models.ImportJob]
-	technology    *dataloadgen.Loader[technology.Key, models.Technology]
+	ledgerBatch      *dataloadgen.Loader[string, models.LedgerBatch]
+	meteringPoint    *dataloadgen.Loader[int64, models.MeteringPoint]
+	importJob        *dataloadgen.Loader[int64, models.ImportJob]
+	technology       *dataloadgen.Loader[technology.Key, models.Technology]
+	measurementState *dataloadgen.Loader[publish.HourKey, models.MeasurementLedgerState]
 }
 
 // A short wait: resolvers of one GraphQL level run together, so 1 ms gathers them without
@@ -48,6 +51,9 @@ func New(src Sources, v user.Viewer) *Loaders {
 			return src.DataHub.ImportJobsByIDs(ctx, v.UserID, ids)
 		}, opts...),
 		technology: dataloadgen.NewMappedLoader(src.Technologies.ByKeys, opts...),
+		measurementState: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []publish.HourKey) (map[publish.HourKey]models.MeasurementLedgerState, error) {
+			return src.Publications.ByHours(ctx, v.UserID, keys)
+		}, opts...),
 	}
 }
 
@@ -98,4 +104,10 @@ func (l *Loaders) ImportJob(ctx context.Context, id int64) (models.ImportJob, er
 // Technology loads the label of a technology/fuel code pair (public data).
 func (l *Loaders) Technology(ctx context.Context, k technology.Key) (models.Technology, error) {
 	return l.technology.Load(ctx, k)
+}
+
+// MeasurementLedgerState loads the ledger state of the viewer's measurement of
+// meteringPointID at begin; dataloadgen.ErrNotFound if it is not published (or not theirs).
+func (l *Loaders) MeasurementLedgerState(ctx context.Context, meteringPointID int64, begin time.Time) (models.MeasurementLedgerState, error) {
+	return l.measurementState.Load(ctx, publish.KeyOf(meteringPointID, begin))
 }

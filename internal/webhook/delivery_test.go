@@ -208,7 +208,6 @@ func TestRetriedThroughQueue(t *testing.T) {
 	}
 	srv := tasks.NewServer(e.redis, tasks.ServerConfig{
 		Concurrency: 2, ShutdownTimeout: 5 * time.Second, Queues: map[string]int{tasks.QueueWebhook: 1},
-		DelayedTaskCheckInterval: 50 * time.Millisecond,
 	}, quiet())
 	if err := srv.Start(tasks.NewMux(&tasks.Handlers{Webhooks: e.svc, Log: quiet()})); err != nil {
 		t.Fatal(err)

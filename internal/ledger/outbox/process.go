@@ -1,0 +1,294 @@
+package outbox
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/originhub/originhub/internal/ledger"
+	"github.com/originhub/originhub/internal/ledger/rest"
+	"github.com/originhub/originhub/models"
+)
+
+// ErrNotFound is returned when a batch is not in the outbox.
+var ErrNotFound = errors.New("ledger batch not found")
+
+// openStatuses are the statuses a batch can still leave.
+var openStatuses = []models.LedgerBatchStatus{models.LedgerBatchPending, models.LedgerBatchSubmitted, models.LedgerBatchUnknown}
+
+// polledStatuses are the statuses whose batch the ledger has accepted at least once.
+var polledStatuses = []models.LedgerBatchStatus{models.LedgerBatchSubmitted, models.LedgerBatchUnknown}
+
+// maxClaim bounds the batches one poll asks the ledger about.
+const maxClaim = 200
+
+// Submit posts batch id's stored bytes to the ledger (the ledger:submit task). It never
+// builds a batch: a retry, a resubmission or a second worker resends the same bytes, which
+// the ledger dedupes by batch id. On acceptance the batch becomes SUBMITTED and its first
+// status poll is queued; a batch the ledger refuses at submission becomes INVALID and its
+// change is rolled back. Final batches are left alone. Errors: ErrNotFound, or the ledger
+// or database error after which the task is retried.
+func (s *Service) Submit(ctx context.Context, id string) error {
+	var b models.LedgerBatch
+	err := s.db.NewSelect().Model(&b).Where("lb.id = ?", id).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("submit ledger batch %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("load ledger batch %s: %w", id, err)
+	}
+	if b.Status.Final() {
+		return nil
+	}
+	err = s.ledger.Submit(ctx, ledger.Batch{ID: b.ID, Bytes: b.Body})
+	var rerr *rest.Error
+	if errors.Is(err, rest.ErrBatchRejected) && errors.As(err, &rerr) {
+		return s.finish(ctx, id, models.LedgerBatchInvalid, rerr.Message)
+	}
+	if err != nil {
+		return err
+	}
+	now := s.clock()
+	var changed bool
+	var attempts int
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var cur models.LedgerBatch
+		if err := tx.NewSelect().Model(&cur).ExcludeColumn("body").Where("lb.id = ?", id).For("UPDATE").Scan(ctx); err != nil {
+			return fmt.Errorf("lock ledger batch %s: %w", id, err)
+		}
+		if cur.Status.Final() {
+			return nil
+		}
+		changed = cur.Status != models.LedgerBatchSubmitted
+		attempts = cur.Attempts + 1
+		_, err := tx.NewUpdate().Model((*models.LedgerBatch)(nil)).Where("id = ?", id).
+			Set("status = ?", models.LedgerBatchSubmitted).Set("attempts = ?", attempts).
+			Set("submitted_at = ?", now).Set("next_poll_at = ?", now.Add(s.backoff.First)).
+			Set("updated_at = ?", now).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("mark ledger batch %s submitted: %w", id, err)
+		}
+		b = cur
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if changed {
+		b.Status = models.LedgerBatchSubmitted
+		s.notify(ctx, b)
+	}
+	if attempts > 0 {
+		if err := s.queue.EnqueuePoll(ctx, id, attempts, s.backoff.First); err != nil {
+			// The sweeper polls it once next_poll_at is overdue.
+			s.log.WarnContext(ctx, "ledger poll not queued", "batch_id", id, "error", err)
+		}
+	}
+	return nil
+}
+
+// claimed is a batch taken by one poller.
+type claimed struct {
+	ID          string                   `bun:"id"`
+	Status      models.LedgerBatchStatus `bun:"status"`
+	Attempts    int                      `bun:"attempts"`
+	SubmittedAt *time.Time               `bun:"submitted_at"`
+}
+
+// claim leases up to maxClaim due batches in statuses, preferring ids, by pushing their
+// next_poll_at past the lease: rows locked by another claimer are skipped, and a crashed
+// claimer's rows come back when the lease ends.
+func (s *Service) claim(ctx context.Context, statuses []models.LedgerBatchStatus, ids []string) ([]claimed, error) {
+	now := s.clock()
+	if len(ids) == 0 {
+		ids = []string{""}
+	}
+	var rows []claimed
+	err := s.db.NewRaw(`UPDATE ledger_batches SET next_poll_at = ? WHERE id IN (
+			SELECT id FROM ledger_batches
+			WHERE status IN (?) AND next_poll_at <= ?
+			ORDER BY (id IN (?)) DESC, next_poll_at
+			LIMIT ? FOR UPDATE SKIP LOCKED)
+		RETURNING id, status, attempts, submitted_at`,
+		now.Add(s.backoff.Lease), bun.In(statuses), now, bun.In(ids), maxClaim).Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("claim ledger batches: %w", err)
+	}
+	return rows, nil
+}
+
+// Poll asks the ledger for the status of ids, and of other due batches in the same call
+// (the ledger:poll task), and moves each batch on: COMMITTED and INVALID finalise it (with
+// its hooks), PENDING and UNKNOWN schedule the next poll with backoff, and a batch UNKNOWN
+// for longer than Backoff.ResubmitAfter is posted again with the same bytes. Batches not due
+// (another poller has them) are skipped. Errors: the ledger or database error.
+func (s *Service) Poll(ctx context.Context, ids ...string) error {
+	rows, err := s.claim(ctx, polledStatuses, ids)
+	if err != nil {
+		return err
+	}
+	return s.pollClaimed(ctx, rows)
+}
+
+func (s *Service) pollClaimed(ctx context.Context, rows []claimed) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	sts, err := s.ledger.Statuses(ctx, ids...)
+	if err != nil {
+		// Give the batches back on the normal schedule rather than after the lease.
+		for _, r := range rows {
+			if rerr := s.reschedule(ctx, r, r.Status); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+		}
+		return err
+	}
+	var errs []error
+	for i, st := range sts {
+		r := rows[i]
+		switch st.Status {
+		case rest.Committed:
+			err = s.finish(ctx, r.ID, models.LedgerBatchCommitted, "")
+		case rest.Invalid:
+			err = s.finish(ctx, r.ID, models.LedgerBatchInvalid, st.Message())
+		case rest.Pending:
+			err = s.reschedule(ctx, r, models.LedgerBatchSubmitted)
+		default: // UNKNOWN: not queued yet, or forgotten by the validator
+			if r.SubmittedAt == nil || s.clock().Sub(*r.SubmittedAt) >= s.backoff.ResubmitAfter {
+				err = s.resubmit(ctx, r)
+			} else {
+				err = s.reschedule(ctx, r, models.LedgerBatchUnknown)
+			}
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// reschedule records a poll that found the batch still open and queues the next one.
+func (s *Service) reschedule(ctx context.Context, r claimed, status models.LedgerBatchStatus) error {
+	now := s.clock()
+	round := r.Attempts + 1
+	delay := s.backoff.delay(round)
+	var b models.LedgerBatch
+	err := s.db.NewUpdate().Model(&b).Where("id = ?", r.ID).Where("status IN (?)", bun.In(openStatuses)).
+		Set("status = ?", status).Set("attempts = ?", round).Set("next_poll_at = ?", now.Add(delay)).
+		Set("updated_at = ?", now).Returning("id, user_id, status").Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // finalised meanwhile
+	}
+	if err != nil {
+		return fmt.Errorf("reschedule ledger batch %s: %w", r.ID, err)
+	}
+	if status != r.Status {
+		s.notify(ctx, b)
+	}
+	if err := s.queue.EnqueuePoll(ctx, r.ID, round, delay); err != nil {
+		s.log.WarnContext(ctx, "ledger poll not queued", "batch_id", r.ID, "error", err)
+	}
+	return nil
+}
+
+// resubmit marks a batch the ledger does not know as UNKNOWN and posts its bytes again.
+func (s *Service) resubmit(ctx context.Context, r claimed) error {
+	now := s.clock()
+	var b models.LedgerBatch
+	err := s.db.NewUpdate().Model(&b).Where("id = ?", r.ID).Where("status IN (?)", bun.In(openStatuses)).
+		Set("status = ?", models.LedgerBatchUnknown).Set("attempts = attempts + 1").
+		Set("updated_at = ?", now).Returning("id, user_id, status").Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("mark ledger batch %s unknown: %w", r.ID, err)
+	}
+	if r.Status != models.LedgerBatchUnknown {
+		s.notify(ctx, b)
+	}
+	s.log.InfoContext(ctx, "ledger batch unknown, posting again", "batch_id", r.ID)
+	return s.queue.EnqueueSubmit(ctx, r.ID)
+}
+
+// finish moves batch id to the final status with msg, running its kind's hook in the same
+// transaction, then publishes the change. A batch already final is left alone, so a status
+// is finalised (and its hook run, and its event sent) exactly once.
+func (s *Service) finish(ctx context.Context, id string, status models.LedgerBatchStatus, msg string) error {
+	now := s.clock()
+	var done *models.LedgerBatch
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		done = nil
+		var b models.LedgerBatch
+		if err := tx.NewSelect().Model(&b).ExcludeColumn("body").Where("lb.id = ?", id).For("UPDATE").Scan(ctx); err != nil {
+			return fmt.Errorf("lock ledger batch %s: %w", id, err)
+		}
+		if b.Status.Final() {
+			return nil
+		}
+		b.Status, b.Attempts, b.NextPollAt, b.UpdatedAt = status, b.Attempts+1, nil, now
+		q := tx.NewUpdate().Model((*models.LedgerBatch)(nil)).Where("id = ?", id).
+			Set("status = ?", status).Set("attempts = ?", b.Attempts).Set("next_poll_at = NULL").Set("updated_at = ?", now)
+		hooks := s.handlers[b.Kind]
+		hook := hooks.OnCommitted
+		if status == models.LedgerBatchCommitted {
+			b.CommittedAt = &now
+			q = q.Set("committed_at = ?", now)
+		} else {
+			b.Error = &msg
+			q = q.Set("error = ?", msg)
+			hook = hooks.OnInvalid
+		}
+		if _, err := q.Exec(ctx); err != nil {
+			return fmt.Errorf("finalise ledger batch %s: %w", id, err)
+		}
+		if hook != nil {
+			if err := hook(ctx, tx, b); err != nil {
+				return fmt.Errorf("%s hook of ledger batch %s: %w", status, id, err)
+			}
+		}
+		done = &b
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if done != nil {
+		if status == models.LedgerBatchInvalid {
+			s.log.WarnContext(ctx, "ledger batch invalid", "batch_id", id, "kind", done.Kind, "message", msg)
+		}
+		s.notify(ctx, *done)
+	}
+	return nil
+}
+
+// Sweep recovers batches whose tasks were lost (the ledger:sweep task, run every minute):
+// it claims open batches whose next_poll_at is overdue, queues the post of those never
+// accepted, and polls the others at once. Errors: the ledger or database error.
+func (s *Service) Sweep(ctx context.Context) (int, error) {
+	pending, err := s.claim(ctx, []models.LedgerBatchStatus{models.LedgerBatchPending}, nil)
+	if err != nil {
+		return 0, err
+	}
+	var errs []error
+	for _, r := range pending {
+		if err := s.queue.EnqueueSubmit(ctx, r.ID); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	polled, err := s.claim(ctx, polledStatuses, nil)
+	if err != nil {
+		return len(pending), errors.Join(append(errs, err)...)
+	}
+	errs = append(errs, s.pollClaimed(ctx, polled))
+	return len(pending) + len(polled), errors.Join(errs...)
+}

@@ -55,6 +55,11 @@ CREATE INDEX webhook_deliveries_next_attempt_at_idx ON webhook_deliveries (next_
 
 --bun:split
 
+-- The sweeper prunes finished deliveries past the retention.
+CREATE INDEX webhook_deliveries_finished_at_idx ON webhook_deliveries (finished_at) WHERE state <> 'PENDING';
+
+--bun:split
+
 CREATE TABLE webhook_delivery_attempts (
     delivery_id bigint NOT NULL REFERENCES webhook_deliveries (id) ON DELETE CASCADE,
     attempt     integer NOT NULL,

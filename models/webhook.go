@@ -19,18 +19,12 @@ const (
 	WebhookForecastReceived     WebhookEvent = "FORECAST_RECEIVED"
 )
 
-// WebhookEvents lists every event, in schema order.
-var WebhookEvents = []WebhookEvent{
-	WebhookGGOReceived, WebhookGGOIssued, WebhookMeasurementPublished,
-	WebhookOperationCommitted, WebhookOperationFailed, WebhookForecastReceived,
-}
-
 // Valid reports whether e is one of the known events.
 func (e WebhookEvent) Valid() bool {
-	for _, k := range WebhookEvents {
-		if e == k {
-			return true
-		}
+	switch e {
+	case WebhookGGOReceived, WebhookGGOIssued, WebhookMeasurementPublished,
+		WebhookOperationCommitted, WebhookOperationFailed, WebhookForecastReceived:
+		return true
 	}
 	return false
 }

@@ -274,6 +274,27 @@ func TestSweepQueuesLostDeliveries(t *testing.T) {
 	if _, err := e.svc.Sweep(t.Context()); err != nil {
 		t.Fatalf("second Sweep() = %v", err)
 	}
+
+	// Finished deliveries leave the log after the retention, pending ones never do.
+	done := e.emit(t, uid, webhook.EventForecastReceived, 2)[0]
+	if _, err := e.db.NewUpdate().Model((*models.WebhookDelivery)(nil)).
+		Set("state = 'SUCCEEDED', finished_at = ?, next_attempt_at = NULL", e.clock.now()).Where("id = ?", done).Exec(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.advance(webhook.DefaultRetention + time.Hour)
+	if _, err := e.svc.Sweep(t.Context()); err != nil {
+		t.Fatalf("Sweep() after the retention = %v", err)
+	}
+	left := func(id int64) bool {
+		ok, err := e.db.NewSelect().Model((*models.WebhookDelivery)(nil)).Where("id = ?", id).Exists(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if left(done) || !left(id) {
+		t.Fatalf("after the retention: finished kept %v, pending kept %v; want false, true", left(done), left(id))
+	}
 }
 
 // TestEmitFollowsTheCallersTransaction: a rolled-back emitter leaves no deliveries.

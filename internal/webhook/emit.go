@@ -80,8 +80,9 @@ const sweepGrace = 2 * time.Minute
 const sweepBatch = 1000
 
 // Sweep queues pending deliveries that are overdue and not being attempted, because their
-// task was lost (a crash between commit and Enqueue, a flushed queue). It returns how many
-// it queued.
+// task was lost (a crash between commit and Enqueue, a flushed queue), and deletes up to
+// sweepBatch finished deliveries older than the retention, so the log does not grow
+// forever. It returns how many deliveries it queued.
 func (s *Service) Sweep(ctx context.Context) (int, error) {
 	now := s.clock()
 	var ids []int64
@@ -94,7 +95,16 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("find overdue webhook deliveries: %w", err)
 	}
-	return len(ids), s.Enqueue(ctx, ids)
+	queueErr := s.Enqueue(ctx, ids)
+	// Redeliveries point at their origin with ON DELETE SET NULL, so any old row may go.
+	_, err = s.db.NewDelete().Model((*models.WebhookDelivery)(nil)).
+		Where("id IN (SELECT id FROM webhook_deliveries WHERE state <> ? AND finished_at < ? LIMIT ?)",
+			models.WebhookDeliveryPending, now.Add(-s.cfg.Retention), sweepBatch).
+		Exec(ctx)
+	if err != nil {
+		return len(ids), errors.Join(queueErr, fmt.Errorf("prune webhook deliveries: %w", err))
+	}
+	return len(ids), queueErr
 }
 
 // newEventID returns a random (version 4) UUID.

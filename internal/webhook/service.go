@@ -45,6 +45,7 @@ const (
 const (
 	DefaultMaxAttempts = 12
 	DefaultTimeout     = 10 * time.Second
+	DefaultRetention   = 30 * 24 * time.Hour
 	// MaxBodyBytes bounds a delivery body; Emit refuses larger payloads.
 	MaxBodyBytes = 256 << 10
 )
@@ -78,6 +79,8 @@ type Config struct {
 	Timeout time.Duration
 	// Resolver checks host names at subscription time; net.DefaultResolver when nil.
 	Resolver Resolver
+	// Retention is how long finished deliveries stay in the log; DefaultRetention when zero.
+	Retention time.Duration
 }
 
 // Service manages subscriptions and delivers events.
@@ -102,6 +105,9 @@ func NewService(db *bun.DB, cfg Config, queue Enqueuer, log *slog.Logger, clock 
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.Retention <= 0 {
+		cfg.Retention = DefaultRetention
 	}
 	if cfg.Resolver == nil {
 		cfg.Resolver = net.DefaultResolver

@@ -39,6 +39,29 @@ type ComposeTransferInput struct {
 	Reference *string          `json:"reference,omitempty"`
 }
 
+type CreateWebhookSubscriptionInput struct {
+	Event models.WebhookEvent `json:"event"`
+	// An absolute http(s) URL without credentials, at most 2048 characters.
+	URL string `json:"url"`
+	// Optional own signing secret, 16 to 256 bytes; without it deliveries are signed with the platform's WEBHOOK_SECRET.
+	Secret *string `json:"secret,omitempty"`
+}
+
+type CreateWebhookSubscriptionPayload struct {
+	Subscription *models.WebhookSubscription `json:"subscription,omitempty"`
+	// CONFLICT when the caller already subscribed this URL to this event; BAD_USER_INPUT for a bad URL or secret.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+type DeleteWebhookSubscriptionInput struct {
+	ID string `json:"id"`
+}
+
+type DeleteWebhookSubscriptionPayload struct {
+	DeletedID  *string     `json:"deletedId,omitempty"`
+	UserErrors []UserError `json:"userErrors"`
+}
+
 type GgoFilter struct {
 	State  []models.GgoState  `json:"state,omitempty"`
 	Origin []models.GgoOrigin `json:"origin,omitempty"`
@@ -95,6 +118,16 @@ type Mutation struct {
 type Query struct {
 }
 
+type RedeliverWebhookInput struct {
+	DeliveryID string `json:"deliveryId"`
+}
+
+type RedeliverWebhookPayload struct {
+	// The new delivery, queued now.
+	Delivery   *models.WebhookDelivery `json:"delivery,omitempty"`
+	UserErrors []UserError             `json:"userErrors"`
+}
+
 type RetireGgosInput struct {
 	// One of the caller's consumption metering points.
 	Gsrn string `json:"gsrn"`
@@ -149,6 +182,12 @@ type UserError struct {
 	Message string   `json:"message"`
 	// BAD_USER_INPUT, NOT_FOUND, FORBIDDEN or CONFLICT.
 	Code string `json:"code"`
+}
+
+type WebhookDeliveryFilter struct {
+	Event          *models.WebhookEvent         `json:"event,omitempty"`
+	State          *models.WebhookDeliveryState `json:"state,omitempty"`
+	SubscriptionID *string                      `json:"subscriptionId,omitempty"`
 }
 
 type GgoGroupBy string

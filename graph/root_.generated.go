@@ -34,6 +34,8 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
 	User() UserResolver
+	WebhookDelivery() WebhookDeliveryResolver
+	WebhookSubscription() WebhookSubscriptionResolver
 }
 
 type DirectiveRoot struct {
@@ -48,6 +50,16 @@ type ComplexityRoot struct {
 		Postcode         func(childComplexity int) int
 		StreetCode       func(childComplexity int) int
 		StreetName       func(childComplexity int) int
+	}
+
+	CreateWebhookSubscriptionPayload struct {
+		Subscription func(childComplexity int) int
+		UserErrors   func(childComplexity int) int
+	}
+
+	DeleteWebhookSubscriptionPayload struct {
+		DeletedID  func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	ElOverblikLink struct {
@@ -258,7 +270,10 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		ComposeGgo                func(childComplexity int, input ComposeGgoInput) int
+		CreateWebhookSubscription func(childComplexity int, input CreateWebhookSubscriptionInput) int
+		DeleteWebhookSubscription func(childComplexity int, input DeleteWebhookSubscriptionInput) int
 		ImportMeasurements        func(childComplexity int, input ImportMeasurementsInput) int
+		RedeliverWebhook          func(childComplexity int, input RedeliverWebhookInput) int
 		RetireGgos                func(childComplexity int, input RetireGgosInput) int
 		StartElOverblikOnboarding func(childComplexity int) int
 		TransferGgos              func(childComplexity int, input TransferGgosInput) int
@@ -272,22 +287,29 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AvailableAmount   func(childComplexity int, where *GgoFilter) int
-		EloverblikLink    func(childComplexity int) int
-		GgoOperations     func(childComplexity int, first *int, after *string, last *int, before *string) int
-		GgoSummary        func(childComplexity int, where *GgoFilter, resolution Resolution, groupBy []GgoGroupBy, fillGaps *bool, timeZone *string) int
-		Ggos              func(childComplexity int, where *GgoFilter, first *int, after *string, last *int, before *string) int
-		ImportJobs        func(childComplexity int, first *int, after *string, last *int, before *string) int
-		LedgerBatches     func(childComplexity int, where *LedgerBatchFilter, first *int, after *string, last *int, before *string) int
-		Me                func(childComplexity int) int
-		MeasurementSeries func(childComplexity int, where *MeasurementFilter, resolution Resolution, groupBy []MeasurementGroupBy, timeZone *string) int
-		Measurements      func(childComplexity int, where *MeasurementFilter, first *int, after *string, last *int, before *string) int
-		MeteringPoint     func(childComplexity int, gsrn string) int
-		MeteringPoints    func(childComplexity int, where *MeteringPointFilter, first *int, after *string, last *int, before *string) int
-		Node              func(childComplexity int, id string) int
-		Nodes             func(childComplexity int, ids []string) int
-		Technologies      func(childComplexity int, where *TechnologyFilter, first *int, after *string, last *int, before *string) int
-		TechnologyLabels  func(childComplexity int) int
+		AvailableAmount      func(childComplexity int, where *GgoFilter) int
+		EloverblikLink       func(childComplexity int) int
+		GgoOperations        func(childComplexity int, first *int, after *string, last *int, before *string) int
+		GgoSummary           func(childComplexity int, where *GgoFilter, resolution Resolution, groupBy []GgoGroupBy, fillGaps *bool, timeZone *string) int
+		Ggos                 func(childComplexity int, where *GgoFilter, first *int, after *string, last *int, before *string) int
+		ImportJobs           func(childComplexity int, first *int, after *string, last *int, before *string) int
+		LedgerBatches        func(childComplexity int, where *LedgerBatchFilter, first *int, after *string, last *int, before *string) int
+		Me                   func(childComplexity int) int
+		MeasurementSeries    func(childComplexity int, where *MeasurementFilter, resolution Resolution, groupBy []MeasurementGroupBy, timeZone *string) int
+		Measurements         func(childComplexity int, where *MeasurementFilter, first *int, after *string, last *int, before *string) int
+		MeteringPoint        func(childComplexity int, gsrn string) int
+		MeteringPoints       func(childComplexity int, where *MeteringPointFilter, first *int, after *string, last *int, before *string) int
+		Node                 func(childComplexity int, id string) int
+		Nodes                func(childComplexity int, ids []string) int
+		Technologies         func(childComplexity int, where *TechnologyFilter, first *int, after *string, last *int, before *string) int
+		TechnologyLabels     func(childComplexity int) int
+		WebhookDeliveries    func(childComplexity int, where *WebhookDeliveryFilter, first *int, after *string, last *int, before *string) int
+		WebhookSubscriptions func(childComplexity int, first *int, after *string, last *int, before *string) int
+	}
+
+	RedeliverWebhookPayload struct {
+		Delivery   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	StartElOverblikOnboardingPayload struct {
@@ -329,6 +351,65 @@ type ComplexityRoot struct {
 		Code    func(childComplexity int) int
 		Field   func(childComplexity int) int
 		Message func(childComplexity int) int
+	}
+
+	WebhookDelivery struct {
+		AttemptLog     func(childComplexity int) int
+		Attempts       func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		Event          func(childComplexity int) int
+		EventID        func(childComplexity int) int
+		FinishedAt     func(childComplexity int) int
+		ID             func(childComplexity int) int
+		LastAttemptAt  func(childComplexity int) int
+		LastError      func(childComplexity int) int
+		LastStatusCode func(childComplexity int) int
+		MaxAttempts    func(childComplexity int) int
+		NextAttemptAt  func(childComplexity int) int
+		RedeliveryOf   func(childComplexity int) int
+		State          func(childComplexity int) int
+		SubscriptionID func(childComplexity int) int
+		URL            func(childComplexity int) int
+	}
+
+	WebhookDeliveryAttempt struct {
+		Attempt    func(childComplexity int) int
+		DurationMs func(childComplexity int) int
+		Error      func(childComplexity int) int
+		StartedAt  func(childComplexity int) int
+		StatusCode func(childComplexity int) int
+	}
+
+	WebhookDeliveryConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	WebhookDeliveryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	WebhookSubscription struct {
+		CreatedAt    func(childComplexity int) int
+		Event        func(childComplexity int) int
+		HasOwnSecret func(childComplexity int) int
+		ID           func(childComplexity int) int
+		URL          func(childComplexity int) int
+	}
+
+	WebhookSubscriptionConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	WebhookSubscriptionEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 }
 
@@ -382,6 +463,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Address.StreetName(childComplexity), true
+
+	case "CreateWebhookSubscriptionPayload.subscription":
+		if e.ComplexityRoot.CreateWebhookSubscriptionPayload.Subscription == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateWebhookSubscriptionPayload.Subscription(childComplexity), true
+	case "CreateWebhookSubscriptionPayload.userErrors":
+		if e.ComplexityRoot.CreateWebhookSubscriptionPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateWebhookSubscriptionPayload.UserErrors(childComplexity), true
+
+	case "DeleteWebhookSubscriptionPayload.deletedId":
+		if e.ComplexityRoot.DeleteWebhookSubscriptionPayload.DeletedID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteWebhookSubscriptionPayload.DeletedID(childComplexity), true
+	case "DeleteWebhookSubscriptionPayload.userErrors":
+		if e.ComplexityRoot.DeleteWebhookSubscriptionPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteWebhookSubscriptionPayload.UserErrors(childComplexity), true
 
 	case "ElOverblikLink.grantedAt":
 		if e.ComplexityRoot.ElOverblikLink.GrantedAt == nil {
@@ -1227,6 +1334,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ComposeGgo(childComplexity, args["input"].(ComposeGgoInput)), true
+	case "Mutation.createWebhookSubscription":
+		if e.ComplexityRoot.Mutation.CreateWebhookSubscription == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createWebhookSubscription_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateWebhookSubscription(childComplexity, args["input"].(CreateWebhookSubscriptionInput)), true
+	case "Mutation.deleteWebhookSubscription":
+		if e.ComplexityRoot.Mutation.DeleteWebhookSubscription == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteWebhookSubscription_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteWebhookSubscription(childComplexity, args["input"].(DeleteWebhookSubscriptionInput)), true
 	case "Mutation.importMeasurements":
 		if e.ComplexityRoot.Mutation.ImportMeasurements == nil {
 			break
@@ -1238,6 +1367,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ImportMeasurements(childComplexity, args["input"].(ImportMeasurementsInput)), true
+	case "Mutation.redeliverWebhook":
+		if e.ComplexityRoot.Mutation.RedeliverWebhook == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_redeliverWebhook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RedeliverWebhook(childComplexity, args["input"].(RedeliverWebhookInput)), true
 	case "Mutation.retireGgos":
 		if e.ComplexityRoot.Mutation.RetireGgos == nil {
 			break
@@ -1454,6 +1594,41 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.TechnologyLabels(childComplexity), true
+	case "Query.webhookDeliveries":
+		if e.ComplexityRoot.Query.WebhookDeliveries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_webhookDeliveries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WebhookDeliveries(childComplexity, args["where"].(*WebhookDeliveryFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+	case "Query.webhookSubscriptions":
+		if e.ComplexityRoot.Query.WebhookSubscriptions == nil {
+			break
+		}
+
+		args, err := ec.field_Query_webhookSubscriptions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WebhookSubscriptions(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+
+	case "RedeliverWebhookPayload.delivery":
+		if e.ComplexityRoot.RedeliverWebhookPayload.Delivery == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedeliverWebhookPayload.Delivery(childComplexity), true
+	case "RedeliverWebhookPayload.userErrors":
+		if e.ComplexityRoot.RedeliverWebhookPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedeliverWebhookPayload.UserErrors(childComplexity), true
 
 	case "StartElOverblikOnboardingPayload.url":
 		if e.ComplexityRoot.StartElOverblikOnboardingPayload.URL == nil {
@@ -1582,6 +1757,241 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UserError.Message(childComplexity), true
 
+	case "WebhookDelivery.attemptLog":
+		if e.ComplexityRoot.WebhookDelivery.AttemptLog == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.AttemptLog(childComplexity), true
+	case "WebhookDelivery.attempts":
+		if e.ComplexityRoot.WebhookDelivery.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.Attempts(childComplexity), true
+	case "WebhookDelivery.createdAt":
+		if e.ComplexityRoot.WebhookDelivery.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.CreatedAt(childComplexity), true
+	case "WebhookDelivery.event":
+		if e.ComplexityRoot.WebhookDelivery.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.Event(childComplexity), true
+	case "WebhookDelivery.eventId":
+		if e.ComplexityRoot.WebhookDelivery.EventID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.EventID(childComplexity), true
+	case "WebhookDelivery.finishedAt":
+		if e.ComplexityRoot.WebhookDelivery.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.FinishedAt(childComplexity), true
+	case "WebhookDelivery.id":
+		if e.ComplexityRoot.WebhookDelivery.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.ID(childComplexity), true
+	case "WebhookDelivery.lastAttemptAt":
+		if e.ComplexityRoot.WebhookDelivery.LastAttemptAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.LastAttemptAt(childComplexity), true
+	case "WebhookDelivery.lastError":
+		if e.ComplexityRoot.WebhookDelivery.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.LastError(childComplexity), true
+	case "WebhookDelivery.lastStatusCode":
+		if e.ComplexityRoot.WebhookDelivery.LastStatusCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.LastStatusCode(childComplexity), true
+	case "WebhookDelivery.maxAttempts":
+		if e.ComplexityRoot.WebhookDelivery.MaxAttempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.MaxAttempts(childComplexity), true
+	case "WebhookDelivery.nextAttemptAt":
+		if e.ComplexityRoot.WebhookDelivery.NextAttemptAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.NextAttemptAt(childComplexity), true
+	case "WebhookDelivery.redeliveryOf":
+		if e.ComplexityRoot.WebhookDelivery.RedeliveryOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.RedeliveryOf(childComplexity), true
+	case "WebhookDelivery.state":
+		if e.ComplexityRoot.WebhookDelivery.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.State(childComplexity), true
+	case "WebhookDelivery.subscriptionId":
+		if e.ComplexityRoot.WebhookDelivery.SubscriptionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.SubscriptionID(childComplexity), true
+	case "WebhookDelivery.url":
+		if e.ComplexityRoot.WebhookDelivery.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.URL(childComplexity), true
+
+	case "WebhookDeliveryAttempt.attempt":
+		if e.ComplexityRoot.WebhookDeliveryAttempt.Attempt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryAttempt.Attempt(childComplexity), true
+	case "WebhookDeliveryAttempt.durationMs":
+		if e.ComplexityRoot.WebhookDeliveryAttempt.DurationMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryAttempt.DurationMs(childComplexity), true
+	case "WebhookDeliveryAttempt.error":
+		if e.ComplexityRoot.WebhookDeliveryAttempt.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryAttempt.Error(childComplexity), true
+	case "WebhookDeliveryAttempt.startedAt":
+		if e.ComplexityRoot.WebhookDeliveryAttempt.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryAttempt.StartedAt(childComplexity), true
+	case "WebhookDeliveryAttempt.statusCode":
+		if e.ComplexityRoot.WebhookDeliveryAttempt.StatusCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryAttempt.StatusCode(childComplexity), true
+
+	case "WebhookDeliveryConnection.edges":
+		if e.ComplexityRoot.WebhookDeliveryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryConnection.Edges(childComplexity), true
+	case "WebhookDeliveryConnection.nodes":
+		if e.ComplexityRoot.WebhookDeliveryConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryConnection.Nodes(childComplexity), true
+	case "WebhookDeliveryConnection.pageInfo":
+		if e.ComplexityRoot.WebhookDeliveryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryConnection.PageInfo(childComplexity), true
+	case "WebhookDeliveryConnection.totalCount":
+		if e.ComplexityRoot.WebhookDeliveryConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryConnection.TotalCount(childComplexity), true
+
+	case "WebhookDeliveryEdge.cursor":
+		if e.ComplexityRoot.WebhookDeliveryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryEdge.Cursor(childComplexity), true
+	case "WebhookDeliveryEdge.node":
+		if e.ComplexityRoot.WebhookDeliveryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryEdge.Node(childComplexity), true
+
+	case "WebhookSubscription.createdAt":
+		if e.ComplexityRoot.WebhookSubscription.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookSubscription.CreatedAt(childComplexity), true
+	case "WebhookSubscription.event":
+		if e.ComplexityRoot.WebhookSubscription.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookSubscription.Event(childComplexity), true
+	case "WebhookSubscription.hasOwnSecret":
+		if e.ComplexityRoot.WebhookSubscription.HasOwnSecret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookSubscription.HasOwnSecret(childComplexity), true
+	case "WebhookSubscription.id":
+		if e.ComplexityRoot.WebhookSubscription.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookSubscription.ID(childComplexity), true
+	case "WebhookSubscription.url":
+		if e.ComplexityRoot.WebhookSubscription.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookSubscription.URL(childComplexity), true
+
+	case "WebhookSubscriptionConnection.edges":
+		if e.ComplexityRoot.WebhookSubscriptionConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookSubscriptionConnection.Edges(childComplexity), true
+	case "WebhookSubscriptionConnection.nodes":
+		if e.ComplexityRoot.WebhookSubscriptionConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookSubscriptionConnection.Nodes(childComplexity), true
+	case "WebhookSubscriptionConnection.pageInfo":
+		if e.ComplexityRoot.WebhookSubscriptionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookSubscriptionConnection.PageInfo(childComplexity), true
+	case "WebhookSubscriptionConnection.totalCount":
+		if e.ComplexityRoot.WebhookSubscriptionConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookSubscriptionConnection.TotalCount(childComplexity), true
+
+	case "WebhookSubscriptionEdge.cursor":
+		if e.ComplexityRoot.WebhookSubscriptionEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookSubscriptionEdge.Cursor(childComplexity), true
+	case "WebhookSubscriptionEdge.node":
+		if e.ComplexityRoot.WebhookSubscriptionEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookSubscriptionEdge.Node(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -1594,15 +2004,19 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ComposeGgoInput", ec.unmarshalInputComposeGgoInput),
 			graphql.NewInputUnmarshaler("ComposeRetireInput", ec.unmarshalInputComposeRetireInput),
 			graphql.NewInputUnmarshaler("ComposeTransferInput", ec.unmarshalInputComposeTransferInput),
+			graphql.NewInputUnmarshaler("CreateWebhookSubscriptionInput", ec.unmarshalInputCreateWebhookSubscriptionInput),
+			graphql.NewInputUnmarshaler("DeleteWebhookSubscriptionInput", ec.unmarshalInputDeleteWebhookSubscriptionInput),
 			graphql.NewInputUnmarshaler("GgoFilter", ec.unmarshalInputGgoFilter),
 			graphql.NewInputUnmarshaler("ImportMeasurementsInput", ec.unmarshalInputImportMeasurementsInput),
 			graphql.NewInputUnmarshaler("LedgerBatchFilter", ec.unmarshalInputLedgerBatchFilter),
 			graphql.NewInputUnmarshaler("MeasurementFilter", ec.unmarshalInputMeasurementFilter),
 			graphql.NewInputUnmarshaler("MeteringPointFilter", ec.unmarshalInputMeteringPointFilter),
+			graphql.NewInputUnmarshaler("RedeliverWebhookInput", ec.unmarshalInputRedeliverWebhookInput),
 			graphql.NewInputUnmarshaler("RetireGgosInput", ec.unmarshalInputRetireGgosInput),
 			graphql.NewInputUnmarshaler("TechnologyFilter", ec.unmarshalInputTechnologyFilter),
 			graphql.NewInputUnmarshaler("TimeRange", ec.unmarshalInputTimeRange),
 			graphql.NewInputUnmarshaler("TransferGgosInput", ec.unmarshalInputTransferGgosInput),
+			graphql.NewInputUnmarshaler("WebhookDeliveryFilter", ec.unmarshalInputWebhookDeliveryFilter),
 		)
 	}
 	first := true
@@ -2346,6 +2760,167 @@ extend type Query {
   me: User! @authenticated
 }
 `, BuiltIn: false},
+	{Name: "../schema/webhook.graphqls", Input: `"""
+What a webhook subscription listens to.
+"""
+enum WebhookEvent {
+  "A GGO arrived in the caller's account through a transfer."
+  GGO_RECEIVED
+  "A GGO was issued to the caller for their production."
+  GGO_ISSUED
+  "A measurement of the caller's was published to the ledger."
+  MEASUREMENT_PUBLISHED
+  "An operation (transfer, retire, compose) of the caller's was committed by the ledger."
+  OPERATION_COMMITTED
+  "An operation of the caller's was refused by the ledger and rolled back."
+  OPERATION_FAILED
+  "A forecast was sent to the caller."
+  FORECAST_RECEIVED
+}
+
+enum WebhookDeliveryState {
+  "Not yet delivered; more attempts will follow."
+  PENDING
+  "A receiver answered 2xx."
+  SUCCEEDED
+  "Every attempt failed, or the subscription was deleted."
+  FAILED
+}
+
+"""
+A URL of the caller's that receives signed POSTs for one event. Each POST carries the
+JSON body ` + "`" + `{"id", "event", "createdAt", "data"}` + "`" + ` and the headers ` + "`" + `X-OriginHub-Event` + "`" + `,
+` + "`" + `X-OriginHub-Delivery` + "`" + ` (the event id), ` + "`" + `X-OriginHub-Timestamp` + "`" + ` (unix seconds) and
+` + "`" + `X-OriginHub-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>` + "`" + `.
+"""
+type WebhookSubscription {
+  id: ID!
+  event: WebhookEvent!
+  url: String!
+  "Whether deliveries are signed with the subscription's own secret (else with the platform's). Secrets are never returned."
+  hasOwnSecret: Boolean!
+  createdAt: Time!
+}
+
+"One POST of a delivery."
+type WebhookDeliveryAttempt {
+  "1 for the first attempt."
+  attempt: Int!
+  startedAt: Time!
+  durationMs: Int!
+  "The receiver's HTTP status; null when no answer came."
+  statusCode: Int
+  "Why the attempt failed (truncated)."
+  error: String
+}
+
+"""
+One event sent to one subscription, with its attempts.
+"""
+type WebhookDelivery {
+  id: ID!
+  "The event id, the same on every attempt and redelivery: receivers deduplicate on it."
+  eventId: String!
+  event: WebhookEvent!
+  url: String!
+  "Null once the subscription is deleted."
+  subscriptionId: ID
+  state: WebhookDeliveryState!
+  "Attempts made so far."
+  attempts: Int!
+  maxAttempts: Int!
+  lastStatusCode: Int
+  lastError: String
+  lastAttemptAt: Time
+  "When the next attempt is due; null once the delivery finished."
+  nextAttemptAt: Time
+  finishedAt: Time
+  "The delivery this one repeats, when it was made by redeliverWebhook."
+  redeliveryOf: ID
+  createdAt: Time!
+  "Every attempt, oldest first."
+  attemptLog: [WebhookDeliveryAttempt!]!
+}
+
+input WebhookDeliveryFilter {
+  event: WebhookEvent
+  state: WebhookDeliveryState
+  subscriptionId: ID
+}
+
+type WebhookSubscriptionEdge {
+  node: WebhookSubscription!
+  cursor: String!
+}
+
+type WebhookSubscriptionConnection {
+  edges: [WebhookSubscriptionEdge!]!
+  nodes: [WebhookSubscription!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type WebhookDeliveryEdge {
+  node: WebhookDelivery!
+  cursor: String!
+}
+
+type WebhookDeliveryConnection {
+  edges: [WebhookDeliveryEdge!]!
+  nodes: [WebhookDelivery!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+extend type Query {
+  "The caller's webhook subscriptions, oldest first."
+  webhookSubscriptions(first: Int, after: String, last: Int, before: String): WebhookSubscriptionConnection! @authenticated
+  "The caller's webhook delivery log, newest first."
+  webhookDeliveries(where: WebhookDeliveryFilter, first: Int, after: String, last: Int, before: String): WebhookDeliveryConnection! @authenticated
+}
+
+input CreateWebhookSubscriptionInput {
+  event: WebhookEvent!
+  "An absolute http(s) URL without credentials, at most 2048 characters."
+  url: String!
+  "Optional own signing secret, 16 to 256 bytes; without it deliveries are signed with the platform's WEBHOOK_SECRET."
+  secret: String
+}
+
+type CreateWebhookSubscriptionPayload {
+  subscription: WebhookSubscription
+  "CONFLICT when the caller already subscribed this URL to this event; BAD_USER_INPUT for a bad URL or secret."
+  userErrors: [UserError!]!
+}
+
+input DeleteWebhookSubscriptionInput {
+  id: ID!
+}
+
+type DeleteWebhookSubscriptionPayload {
+  deletedId: ID
+  userErrors: [UserError!]!
+}
+
+input RedeliverWebhookInput {
+  deliveryId: ID!
+}
+
+type RedeliverWebhookPayload {
+  "The new delivery, queued now."
+  delivery: WebhookDelivery
+  userErrors: [UserError!]!
+}
+
+extend type Mutation {
+  "Subscribe a URL to an event."
+  createWebhookSubscription(input: CreateWebhookSubscriptionInput!): CreateWebhookSubscriptionPayload! @authenticated
+  "Delete one of the caller's subscriptions; its pending deliveries end as FAILED."
+  deleteWebhookSubscription(input: DeleteWebhookSubscriptionInput!): DeleteWebhookSubscriptionPayload! @authenticated
+  "Send a finished delivery again (same event id and body) to its subscription's URL."
+  redeliverWebhook(input: RedeliverWebhookInput!): RedeliverWebhookPayload! @authenticated
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -2369,6 +2944,26 @@ func (ec *executionContext) childFields_Address(ctx context.Context, field graph
 		return ec.fieldContext_Address_municipalityCode(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Address", field.Name)
+}
+
+func (ec *executionContext) childFields_CreateWebhookSubscriptionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "subscription":
+		return ec.fieldContext_CreateWebhookSubscriptionPayload_subscription(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CreateWebhookSubscriptionPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateWebhookSubscriptionPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DeleteWebhookSubscriptionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedId":
+		return ec.fieldContext_DeleteWebhookSubscriptionPayload_deletedId(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_DeleteWebhookSubscriptionPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteWebhookSubscriptionPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_ElOverblikLink(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2799,6 +3394,16 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_RedeliverWebhookPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "delivery":
+		return ec.fieldContext_RedeliverWebhookPayload_delivery(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_RedeliverWebhookPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RedeliverWebhookPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_StartElOverblikOnboardingPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "url":
@@ -2869,6 +3474,124 @@ func (ec *executionContext) childFields_UserError(ctx context.Context, field gra
 		return ec.fieldContext_UserError_code(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UserError", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookDelivery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_WebhookDelivery_id(ctx, field)
+	case "eventId":
+		return ec.fieldContext_WebhookDelivery_eventId(ctx, field)
+	case "event":
+		return ec.fieldContext_WebhookDelivery_event(ctx, field)
+	case "url":
+		return ec.fieldContext_WebhookDelivery_url(ctx, field)
+	case "subscriptionId":
+		return ec.fieldContext_WebhookDelivery_subscriptionId(ctx, field)
+	case "state":
+		return ec.fieldContext_WebhookDelivery_state(ctx, field)
+	case "attempts":
+		return ec.fieldContext_WebhookDelivery_attempts(ctx, field)
+	case "maxAttempts":
+		return ec.fieldContext_WebhookDelivery_maxAttempts(ctx, field)
+	case "lastStatusCode":
+		return ec.fieldContext_WebhookDelivery_lastStatusCode(ctx, field)
+	case "lastError":
+		return ec.fieldContext_WebhookDelivery_lastError(ctx, field)
+	case "lastAttemptAt":
+		return ec.fieldContext_WebhookDelivery_lastAttemptAt(ctx, field)
+	case "nextAttemptAt":
+		return ec.fieldContext_WebhookDelivery_nextAttemptAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_WebhookDelivery_finishedAt(ctx, field)
+	case "redeliveryOf":
+		return ec.fieldContext_WebhookDelivery_redeliveryOf(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_WebhookDelivery_createdAt(ctx, field)
+	case "attemptLog":
+		return ec.fieldContext_WebhookDelivery_attemptLog(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookDelivery", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookDeliveryAttempt(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "attempt":
+		return ec.fieldContext_WebhookDeliveryAttempt_attempt(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_WebhookDeliveryAttempt_startedAt(ctx, field)
+	case "durationMs":
+		return ec.fieldContext_WebhookDeliveryAttempt_durationMs(ctx, field)
+	case "statusCode":
+		return ec.fieldContext_WebhookDeliveryAttempt_statusCode(ctx, field)
+	case "error":
+		return ec.fieldContext_WebhookDeliveryAttempt_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookDeliveryAttempt", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookDeliveryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_WebhookDeliveryConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_WebhookDeliveryConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_WebhookDeliveryConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_WebhookDeliveryConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookDeliveryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookDeliveryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_WebhookDeliveryEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_WebhookDeliveryEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookDeliveryEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookSubscription(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_WebhookSubscription_id(ctx, field)
+	case "event":
+		return ec.fieldContext_WebhookSubscription_event(ctx, field)
+	case "url":
+		return ec.fieldContext_WebhookSubscription_url(ctx, field)
+	case "hasOwnSecret":
+		return ec.fieldContext_WebhookSubscription_hasOwnSecret(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_WebhookSubscription_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookSubscription", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookSubscriptionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_WebhookSubscriptionConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_WebhookSubscriptionConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_WebhookSubscriptionConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_WebhookSubscriptionConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookSubscriptionConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookSubscriptionEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_WebhookSubscriptionEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_WebhookSubscriptionEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookSubscriptionEdge", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

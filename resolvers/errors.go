@@ -13,6 +13,7 @@ import (
 	"github.com/originhub/originhub/internal/datahub"
 	"github.com/originhub/originhub/internal/relay"
 	"github.com/originhub/originhub/internal/user"
+	"github.com/originhub/originhub/internal/webhook"
 )
 
 // Error codes in extensions.code.
@@ -101,6 +102,10 @@ func classify(err error) (code, msg string) {
 	case errors.Is(err, relay.ErrInvalidID):
 		return CodeBadUserInput, "invalid id"
 	case errors.Is(err, user.ErrNotFound), errors.Is(err, dataloadgen.ErrNotFound):
+		return CodeNotFound, "not found"
+	case errors.Is(err, webhook.ErrInvalidInput):
+		return CodeBadUserInput, err.Error()
+	case errors.Is(err, webhook.ErrNotFound):
 		return CodeNotFound, "not found"
 	case errors.Is(err, context.DeadlineExceeded):
 		return CodeInternal, ""

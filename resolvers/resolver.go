@@ -14,6 +14,7 @@ import (
 	"github.com/originhub/originhub/internal/pubsub"
 	"github.com/originhub/originhub/internal/technology"
 	"github.com/originhub/originhub/internal/user"
+	"github.com/originhub/originhub/internal/webhook"
 )
 
 // Resolver holds the services the resolvers call.
@@ -22,6 +23,7 @@ type Resolver struct {
 	TechnologyService *technology.Service
 	Batches           *outbox.Store
 	DataHub           *datahub.Service
+	Webhooks          *webhook.Service
 	Publications      *publish.Store
 	Account           *account.Service
 	Bus               *pubsub.Bus

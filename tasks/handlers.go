@@ -11,6 +11,7 @@ import (
 	"github.com/originhub/originhub/internal/datahub"
 	"github.com/originhub/originhub/internal/ledger/outbox"
 	"github.com/originhub/originhub/internal/ledger/publish"
+	"github.com/originhub/originhub/internal/webhook"
 )
 
 // Handlers holds what task handlers need.
@@ -24,6 +25,8 @@ type Handlers struct {
 	Outbox    *outbox.Service
 	Publisher *publish.Service
 	Account   *account.Service
+
+	Webhooks *webhook.Service
 }
 
 func (h *Handlers) register(mux *asynq.ServeMux) {
@@ -31,5 +34,7 @@ func (h *Handlers) register(mux *asynq.ServeMux) {
 	mux.HandleFunc(TypeImport, h.HandleImport)
 	mux.HandleFunc(TypeImportAll, h.HandleImportAll)
 	mux.HandleFunc(TypeExpireGgos, h.HandleExpireGgos)
+	mux.HandleFunc(TypeWebhookDeliver, h.HandleWebhookDeliver)
+	mux.HandleFunc(TypeWebhookSweep, h.HandleWebhookSweep)
 	h.registerLedger(mux)
 }

@@ -16,11 +16,12 @@ import (
 // until finish: the batch id, which every row refers to, is known only once the batch is
 // built.
 type builder struct {
-	s      *Service
-	tx     bun.Tx
-	owner  int64
-	master *ledger.Key
-	now    time.Time
+	s       *Service
+	tx      bun.Tx
+	owner   int64
+	master  *ledger.Key
+	masters map[int64]*ledger.Key // other parties' wallets, opened once
+	now     time.Time
 
 	txs    []ledger.Tx
 	parts  []models.Ggo
@@ -40,7 +41,7 @@ func (s *Service) newBuilder(ctx context.Context, tx bun.Tx, owner int64) (*buil
 	if err != nil {
 		return nil, fmt.Errorf("open wallet: %w", err)
 	}
-	return &builder{s: s, tx: tx, owner: owner, master: master, now: s.clock()}, nil
+	return &builder{s: s, tx: tx, owner: owner, master: master, masters: map[int64]*ledger.Key{owner: master}, now: s.clock()}, nil
 }
 
 // keyOf derives the key that owns g in its owner's wallet.
@@ -58,16 +59,28 @@ func (b *builder) keyOf(g models.Ggo) (*ledger.Key, error) {
 	return k, nil
 }
 
-// newKey reserves the next traded-GGO key of user. It runs outside the operation's
-// transaction so the wallet row is not held locked until the commit (which would serialise
-// every operation of an account); an index reserved by a rolled-back operation is a gap,
-// which is harmless.
+// newKey derives a fresh traded-GGO key m/0/k of user, k from a sequence: nextval never
+// blocks, so concurrent operations of one account do not serialise on a counter row, and it
+// runs on the operation's own connection (asking the pool for a second one while holding a
+// transaction can exhaust it). An index taken by a rolled-back operation is a harmless gap.
 func (b *builder) newKey(ctx context.Context, user int64) (*ledger.Key, string, error) {
-	k, key, err := b.s.wallets.NextTradedGGOKey(ctx, b.s.db, user)
-	if err != nil {
-		return nil, "", fmt.Errorf("reserve key: %w", err)
+	m, ok := b.masters[user]
+	if !ok {
+		var err error
+		if m, err = b.s.wallets.Master(ctx, b.tx, user); err != nil {
+			return nil, "", fmt.Errorf("open wallet of user %d: %w", user, err)
+		}
+		b.masters[user] = m
 	}
-	return key, "m/0/" + strconv.FormatUint(uint64(k), 10), nil
+	var k int64
+	if err := b.tx.NewRaw("SELECT nextval('ggo_key_index_seq')").Scan(ctx, &k); err != nil {
+		return nil, "", fmt.Errorf("reserve key index: %w", err)
+	}
+	key, err := m.TradedGGOKey(uint32(k))
+	if err != nil {
+		return nil, "", err
+	}
+	return key, "m/0/" + strconv.FormatInt(k, 10), nil
 }
 
 // part returns a new GGO derived from src for owner, copying provenance.

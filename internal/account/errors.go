@@ -28,10 +28,17 @@ func (e *InputError) Is(target error) bool { return target == ErrInvalidInput }
 // InsufficientError tells how much was available when more was asked for.
 type InsufficientError struct {
 	Requested, Available models.WattHours
+	// InFlight is the owner's amount held by operations still waiting for the ledger: it
+	// may become available again in a moment.
+	InFlight models.WattHours
 }
 
 func (e *InsufficientError) Error() string {
-	return fmt.Sprintf("only %d Wh available, %d Wh requested", e.Available, e.Requested)
+	msg := fmt.Sprintf("only %d Wh available, %d Wh requested", e.Available, e.Requested)
+	if e.InFlight > 0 {
+		msg += fmt.Sprintf(" (%d Wh more are in operations waiting for the ledger; try again shortly)", e.InFlight)
+	}
+	return msg
 }
 
 func (e *InsufficientError) Is(target error) bool { return target == ErrInsufficient }

@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -10,12 +11,37 @@ import (
 	"github.com/originhub/originhub/models"
 )
 
+// errShort rolls back a pick that skipped rows others hold and came up short.
+var errShort = errors.New("pick came up short")
+
 // pick locks the owner's STORED, unexpired GGOs matching f, earliest expiry first, until
-// they cover want (or there are no more), and returns them with their sum. Rows another
-// operation holds are skipped (SKIP LOCKED), so concurrent operations on one account take
-// disjoint GGOs instead of queueing behind each other; every picked row stays locked until
-// the transaction ends, so no GGO can be spent twice.
+// they cover want (or there are no more), and returns them with their sum. Every picked row
+// stays locked until the transaction ends, so no GGO can be spent twice.
+//
+// It first skips rows other operations hold (SKIP LOCKED), so concurrent operations on one
+// account take disjoint GGOs instead of queueing behind each other. When that comes up short
+// — the missing GGOs may only be held by an operation that will fail — it releases what it
+// took (a savepoint) and picks again waiting for those rows, in the same total order every
+// pick uses, so waits cannot form a cycle. A row whose holder spent it no longer matches and
+// is passed over.
 func (s *Service) pick(ctx context.Context, tx bun.Tx, owner int64, f Filter, want models.WattHours, limit int) ([]models.Ggo, models.WattHours, error) {
+	var picked []models.Ggo
+	var sum models.WattHours
+	err := tx.RunInTx(ctx, nil, func(ctx context.Context, sp bun.Tx) error {
+		var err error
+		picked, sum, err = s.pickRows(ctx, sp, owner, f, want, limit, "UPDATE SKIP LOCKED")
+		if err == nil && sum < want {
+			return errShort
+		}
+		return err
+	})
+	if !errors.Is(err, errShort) {
+		return picked, sum, err
+	}
+	return s.pickRows(ctx, tx, owner, f, want, limit, "UPDATE")
+}
+
+func (s *Service) pickRows(ctx context.Context, tx bun.Tx, owner int64, f Filter, want models.WattHours, limit int, lock string) ([]models.Ggo, models.WattHours, error) {
 	f.States = []models.GgoState{models.GgoStored}
 	var picked []models.Ggo
 	var sum models.WattHours
@@ -25,7 +51,7 @@ func (s *Service) pick(ctx context.Context, tx bun.Tx, owner int64, f Filter, wa
 		var rows []models.Ggo
 		q := tx.NewSelect().Model(&rows).
 			Where("g.user_id = ? AND g.expires_at > ?", owner, s.clock()).Apply(f.apply).
-			OrderExpr("g.expires_at, g.begin_at, g.id").Limit(chunk).For("UPDATE SKIP LOCKED")
+			OrderExpr("g.expires_at, g.begin_at, g.id").Limit(chunk).For(lock)
 		if after != nil {
 			q = q.Where("(g.expires_at, g.begin_at, g.id) > (?, ?, ?)", after.ExpiresAt, after.BeginAt, after.ID)
 		}

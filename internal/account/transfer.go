@@ -89,7 +89,7 @@ func (s *Service) Transfer(ctx context.Context, owner int64, in TransferInput) (
 		return models.GgoOperation{}, err
 	}
 	if in.Amount > available {
-		return models.GgoOperation{}, &InsufficientError{Requested: in.Amount, Available: available}
+		return models.GgoOperation{}, s.shortage(ctx, owner, in.Amount, available)
 	}
 	op := models.GgoOperation{UserID: owner, Kind: models.OperationTransfer, AmountWh: in.Amount, RecipientUserID: &recipient.ID}
 	if in.Reference != "" {
@@ -110,7 +110,7 @@ func (s *Service) Transfer(ctx context.Context, owner int64, in TransferInput) (
 		}
 		if sum < in.Amount {
 			// Others took GGOs since the check above.
-			return &InsufficientError{Requested: in.Amount, Available: sum}
+			return s.shortage(ctx, owner, in.Amount, sum)
 		}
 		left := in.Amount
 		for _, g := range picked {
@@ -164,4 +164,14 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
+}
+
+// shortage builds the error for a request larger than what is available, with what the
+// owner has in flight.
+func (s *Service) shortage(ctx context.Context, owner int64, requested, available models.WattHours) error {
+	var inFlight int64
+	// Best effort: the figure only improves the message.
+	_ = s.db.NewSelect().Model((*models.Ggo)(nil)).ColumnExpr("coalesce(sum(g.amount_wh), 0)::bigint").
+		Where("g.user_id = ? AND g.state = 'LOCKED'", owner).Scan(ctx, &inFlight)
+	return &InsufficientError{Requested: requested, Available: available, InFlight: models.WattHours(inFlight)}
 }

@@ -1,0 +1,1 @@
+DROP SEQUENCE ggo_key_index_seq;

@@ -6,6 +6,7 @@
 //	originhub scheduler        periodic task scheduler only (run exactly one)
 //	originhub migrate up|down|status
 //	originhub token --sub NAME a dev token for the built-in issuer
+//	originhub bench ledger     ledger benchmark, one JSON line (own database, dropped after)
 //
 // Run `originhub <role> --help` for each role's flags and the environment it reads.
 package main
@@ -58,6 +59,7 @@ var roles = []role{
 	{"scheduler", "run the periodic task scheduler only (run exactly one)", runRole(app.Roles{Scheduler: true})},
 	{"migrate", "apply (up), roll back the last group of (down) or list (status) database migrations", runMigrate},
 	{"token", "print a dev JWT for a subject, accepted by a server in dev-auth mode", runToken},
+	{"bench", "run a benchmark (ledger) on a database of its own and print its figures as one JSON line", runBench},
 }
 
 type cmdEnv struct {

@@ -6,13 +6,16 @@
 //	originhub scheduler        periodic task scheduler only (run exactly one)
 //	originhub migrate up|down|status
 //	originhub token --sub NAME a dev token for the built-in issuer
-//	originhub bench ledger     ledger benchmark, one JSON line (own database, dropped after)
+//	originhub residual-mix import --file F   load mix data for declarations
+//	originhub bench ingest|ledger          one JSON line of figures (own database, dropped after)
 //
 // Run `originhub <role> --help` for each role's flags and the environment it reads.
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,6 +24,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -29,8 +33,10 @@ import (
 	"golang.org/x/term"
 
 	"github.com/originhub/originhub/internal/app"
+	"github.com/originhub/originhub/internal/bench"
 	"github.com/originhub/originhub/internal/config"
 	"github.com/originhub/originhub/internal/db"
+	"github.com/originhub/originhub/internal/residualmix"
 	"github.com/originhub/originhub/migrations"
 )
 
@@ -59,7 +65,8 @@ var roles = []role{
 	{"scheduler", "run the periodic task scheduler only (run exactly one)", runRole(app.Roles{Scheduler: true})},
 	{"migrate", "apply (up), roll back the last group of (down) or list (status) database migrations", runMigrate},
 	{"token", "print a dev JWT for a subject, accepted by a server in dev-auth mode", runToken},
-	{"bench", "run a benchmark (ledger) on a database of its own and print its figures as one JSON line", runBench},
+	{"bench", "run a benchmark and print one JSON line of figures: bench ingest [--rows N] | bench ledger [--clients N]", runBench},
+	{"residual-mix", "load hourly residual or grid mix data for declarations from a CSV file: residual-mix import --file F", runResidualMix},
 }
 
 type cmdEnv struct {
@@ -310,5 +317,98 @@ func runToken(ctx context.Context, env cmdEnv, args []string) error {
 		return fmt.Errorf("mint token: %w", err)
 	}
 	fmt.Fprintln(env.stdout, tok)
+	return nil
+}
+
+func runBench(ctx context.Context, env cmdEnv, args []string) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fs := newFlags(env, "bench", "bench ingest [--rows N]")
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		fs.Usage()
+		return errors.New("bench needs a benchmark name: ingest")
+	}
+	name, args := args[0], args[1:]
+	cfg, _, err := load(env)
+	if err != nil {
+		return err
+	}
+	switch name {
+	case "ingest":
+		fs := newFlags(env, "bench ingest", "bench ingest [--rows N]")
+		rows := fs.Int64("rows", 5_000_000, "hourly readings to import")
+		workers := fs.Int("workers", 2, "windows imported at once (the worker runs CONCURRENCY tasks in parallel)")
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if *workers < 1 {
+			return errors.New("--workers must be at least 1")
+		}
+		res, err := bench.Ingest(ctx, cfg.Database.URI, *rows, *workers)
+		if err != nil {
+			return err
+		}
+		return json.NewEncoder(env.stdout).Encode(res)
+	case "ledger":
+		return runBenchLedger(ctx, env, args)
+	}
+	return fmt.Errorf("unknown benchmark %q", name)
+}
+
+func runResidualMix(ctx context.Context, env cmdEnv, args []string) error {
+	const synopsis = "residual-mix import --file F [--kind residual|grid] [--source NAME] [--replace-range]"
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fs := newFlags(env, "residual-mix", synopsis)
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		fs.Usage()
+		return errors.New("residual-mix needs a command: import")
+	}
+	if args[0] != "import" {
+		return fmt.Errorf("unknown residual-mix command %q (want import)", args[0])
+	}
+	fs := newFlags(env, "residual-mix import", synopsis)
+	file := fs.String("file", "", "CSV file with columns "+strings.Join(residualmix.Columns, ",")+" (docs/residual-mix.md)")
+	kind := fs.String("kind", string(residualmix.Residual), "which mix the file holds: residual (for the uncovered consumption) or grid (general declaration)")
+	source := fs.String("source", "", "dataset name stored with every row (default: the file's name)")
+	replace := fs.Bool("replace-range", false, "also delete stored hours between the file's first and last hour that the file lacks")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *file == "" {
+		fs.Usage()
+		return errors.New("residual-mix import needs --file F")
+	}
+	k, err := residualmix.ParseKind(*kind)
+	if err != nil {
+		return fmt.Errorf("--kind: %w", err)
+	}
+	if *source == "" {
+		*source = filepath.Base(*file)
+	}
+	f, err := os.Open(*file)
+	if err != nil {
+		return fmt.Errorf("open mix file: %w", err)
+	}
+	defer f.Close()
+	cfg, log, err := load(env)
+	if err != nil {
+		return err
+	}
+	if err := prepareDatabase(ctx, cfg, log); err != nil {
+		return err
+	}
+	d, err := db.Open(ctx, db.Options{URI: cfg.Database.URI, PoolSize: 2})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	res, err := residualmix.NewStore(d).Import(ctx, bufio.NewReaderSize(f, 1<<20), residualmix.ImportOptions{Kind: k, Source: *source, ReplaceRange: *replace})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(env.stdout, res)
 	return nil
 }

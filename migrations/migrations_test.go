@@ -112,3 +112,29 @@ func TestMeasurementPartitions(t *testing.T) {
 		t.Fatalf("row landed in %s, want measurements_202402", part)
 	}
 }
+
+// TestEnergyMixDefaults checks the seeded default mixes: every kind and sector sums to one
+// whole (1,000,000 ppm), and the technologies are labels of the technologies table.
+func TestEnergyMixDefaults(t *testing.T) {
+	ctx := t.Context()
+	d := testkit.DB(t)
+	var rows []struct {
+		Kind   string `bun:"kind"`
+		Sector string `bun:"sector"`
+		Total  int64  `bun:"total"`
+		Bad    int64  `bun:"bad"`
+	}
+	if err := d.NewRaw(`SELECT kind, sector, sum(share_ppm)::bigint AS total,
+		count(*) FILTER (WHERE technology NOT IN (SELECT label FROM technologies)) AS bad
+		FROM energy_mix_defaults GROUP BY kind, sector ORDER BY kind, sector`).Scan(ctx, &rows); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 4 {
+		t.Fatalf("default mixes = %+v, want grid and residual for DK1 and DK2", rows)
+	}
+	for _, r := range rows {
+		if r.Total != 1_000_000 || r.Bad != 0 {
+			t.Errorf("default %s %s: shares sum to %d ppm with %d unknown technologies, want 1000000 and 0", r.Kind, r.Sector, r.Total, r.Bad)
+		}
+	}
+}

@@ -10,7 +10,9 @@ import (
 type User struct {
 	bun.BaseModel `bun:"table:users,alias:u"`
 
-	ID        int64     `bun:"id,pk,autoincrement"`
-	Subject   string    `bun:"subject,notnull"`
-	CreatedAt time.Time `bun:"created_at,notnull,default:current_timestamp"`
+	ID      int64  `bun:"id,pk,autoincrement"`
+	Subject string `bun:"subject,notnull"`
+	// AccountReference is what others use to send this user GGOs.
+	AccountReference string    `bun:"account_reference,nullzero"`
+	CreatedAt        time.Time `bun:"created_at,notnull,default:current_timestamp"`
 }

@@ -7,104 +7,194 @@ package resolvers
 
 import (
 	"context"
-	"fmt"
+	"errors"
+
+	"github.com/vikstrous/dataloadgen"
 
 	"github.com/originhub/originhub/graph"
 	"github.com/originhub/originhub/internal/datahub"
+	"github.com/originhub/originhub/internal/loaders"
 	"github.com/originhub/originhub/internal/relay"
+	"github.com/originhub/originhub/internal/technology"
 	"github.com/originhub/originhub/models"
 )
 
 func (r *importJobResolver) ID(ctx context.Context, obj *models.ImportJob) (string, error) {
-	panic(fmt.Errorf("not implemented: ID - id"))
+	return relay.EncodeIntID(typeImportJob, obj.ID), nil
 }
 
 func (r *importJobResolver) MeteringPoint(ctx context.Context, obj *models.ImportJob) (*models.MeteringPoint, error) {
-	panic(fmt.Errorf("not implemented: MeteringPoint - meteringPoint"))
+	if obj.MeteringPointID == nil {
+		return nil, nil
+	}
+	return loadMeteringPoint(ctx, *obj.MeteringPointID)
 }
 
 func (r *importJobResolver) RowsRead(ctx context.Context, obj *models.ImportJob) (int, error) {
-	panic(fmt.Errorf("not implemented: RowsRead - rowsRead"))
+	return int(obj.RowsRead), nil
 }
 
 func (r *importJobResolver) RowsWritten(ctx context.Context, obj *models.ImportJob) (int, error) {
-	panic(fmt.Errorf("not implemented: RowsWritten - rowsWritten"))
+	return int(obj.RowsWritten), nil
 }
 
 func (r *measurementResolver) MeteringPoint(ctx context.Context, obj *models.Measurement) (*models.MeteringPoint, error) {
-	panic(fmt.Errorf("not implemented: MeteringPoint - meteringPoint"))
+	return loadMeteringPoint(ctx, obj.MeteringPointID)
 }
 
 func (r *measurementResolver) Gsrn(ctx context.Context, obj *models.Measurement) (string, error) {
-	panic(fmt.Errorf("not implemented: Gsrn - gsrn"))
+	mp, err := loadMeteringPoint(ctx, obj.MeteringPointID)
+	if err != nil || mp == nil {
+		return "", err
+	}
+	return mp.GSRN, nil
 }
 
 func (r *measurementSeriesPointResolver) Gsrn(ctx context.Context, obj *datahub.SeriesRow) (*string, error) {
-	panic(fmt.Errorf("not implemented: Gsrn - gsrn"))
+	return nonEmpty(obj.GSRN), nil
 }
 
 func (r *measurementSeriesPointResolver) Type(ctx context.Context, obj *datahub.SeriesRow) (*models.MeteringPointType, error) {
-	panic(fmt.Errorf("not implemented: Type - type"))
+	if obj.Type == "" {
+		return nil, nil
+	}
+	t := models.MeteringPointType(obj.Type)
+	return &t, nil
 }
 
 func (r *measurementSeriesPointResolver) Sector(ctx context.Context, obj *datahub.SeriesRow) (*models.Sector, error) {
-	panic(fmt.Errorf("not implemented: Sector - sector"))
+	if obj.Sector == "" {
+		return nil, nil
+	}
+	sec := models.Sector(obj.Sector)
+	return &sec, nil
 }
 
 func (r *measurementSeriesPointResolver) Technology(ctx context.Context, obj *datahub.SeriesRow) (*string, error) {
-	panic(fmt.Errorf("not implemented: Technology - technology"))
+	return nonEmpty(obj.Technology), nil
 }
 
 func (r *meteringPointResolver) ID(ctx context.Context, obj *models.MeteringPoint) (string, error) {
-	panic(fmt.Errorf("not implemented: ID - id"))
+	return relay.EncodeIntID(typeMeteringPoint, obj.ID), nil
 }
 
 func (r *meteringPointResolver) Technology(ctx context.Context, obj *models.MeteringPoint) (*models.Technology, error) {
-	panic(fmt.Errorf("not implemented: Technology - technology"))
+	if obj.TechnologyCode == nil || obj.FuelCode == nil {
+		return nil, nil
+	}
+	t, err := loaders.For(ctx).Technology(ctx, technology.Key{TechnologyCode: *obj.TechnologyCode, FuelCode: *obj.FuelCode})
+	if errors.Is(err, dataloadgen.ErrNotFound) {
+		return nil, nil
+	}
+	return &t, err
 }
 
 func (r *meteringPointResolver) Address(ctx context.Context, obj *models.MeteringPoint) (*graph.Address, error) {
-	panic(fmt.Errorf("not implemented: Address - address"))
+	return &graph.Address{StreetCode: obj.StreetCode, StreetName: obj.StreetName, BuildingNumber: obj.BuildingNumber, CityName: obj.CityName, Postcode: obj.Postcode, MunicipalityCode: obj.MunicipalityCode}, nil
 }
 
 func (r *meteringPointResolver) Measurements(ctx context.Context, obj *models.MeteringPoint, where *graph.MeasurementFilter, first *int, after *string, last *int, before *string) (*relay.Connection[models.Measurement], error) {
-	panic(fmt.Errorf("not implemented: Measurements - measurements"))
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f := measurementFilter(where)
+	f.MeteringPointIDs = []int64{obj.ID}
+	return r.DataHub.Measurements(ctx, v.UserID, f, relay.Args{First: first, After: after, Last: last, Before: before})
 }
 
 func (r *mutationResolver) StartElOverblikOnboarding(ctx context.Context) (*graph.StartElOverblikOnboardingPayload, error) {
-	panic(fmt.Errorf("not implemented: StartElOverblikOnboarding - startElOverblikOnboarding"))
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := r.DataHub.StartOnboarding(ctx, v.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return &graph.StartElOverblikOnboardingPayload{URL: &u, UserErrors: []graph.UserError{}}, nil
 }
 
 func (r *mutationResolver) ImportMeasurements(ctx context.Context, input graph.ImportMeasurementsInput) (*graph.ImportMeasurementsPayload, error) {
-	panic(fmt.Errorf("not implemented: ImportMeasurements - importMeasurements"))
+	return r.importMeasurements(ctx, input)
 }
 
 func (r *queryResolver) MeteringPoints(ctx context.Context, where *graph.MeteringPointFilter, first *int, after *string, last *int, before *string) (*relay.Connection[models.MeteringPoint], error) {
-	panic(fmt.Errorf("not implemented: MeteringPoints - meteringPoints"))
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := r.DataHub.MeteringPoints(ctx, v.UserID, meteringPointFilter(where), relay.Args{First: first, After: after, Last: last, Before: before})
+	if err == nil {
+		loaders.For(ctx).PrimeMeteringPoints(conn.Nodes())
+	}
+	return conn, err
 }
 
 func (r *queryResolver) MeteringPoint(ctx context.Context, gsrn string) (*models.MeteringPoint, error) {
-	panic(fmt.Errorf("not implemented: MeteringPoint - meteringPoint"))
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	mp, err := r.DataHub.MeteringPointByGSRN(ctx, v.UserID, gsrn)
+	if errors.Is(err, datahub.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &mp, nil
 }
 
 func (r *queryResolver) Measurements(ctx context.Context, where *graph.MeasurementFilter, first *int, after *string, last *int, before *string) (*relay.Connection[models.Measurement], error) {
-	panic(fmt.Errorf("not implemented: Measurements - measurements"))
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.DataHub.Measurements(ctx, v.UserID, measurementFilter(where), relay.Args{First: first, After: after, Last: last, Before: before})
 }
 
 func (r *queryResolver) MeasurementSeries(ctx context.Context, where *graph.MeasurementFilter, resolution graph.Resolution, groupBy []graph.MeasurementGroupBy, timeZone *string) ([]datahub.SeriesRow, error) {
-	panic(fmt.Errorf("not implemented: MeasurementSeries - measurementSeries"))
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	groups := make([]datahub.GroupBy, len(groupBy))
+	for i, g := range groupBy {
+		groups[i] = datahub.GroupBy(g)
+	}
+	return r.DataHub.Series(ctx, v.UserID, measurementFilter(where), datahub.Resolution(resolution), groups, deref(timeZone))
 }
 
 func (r *queryResolver) ImportJobs(ctx context.Context, first *int, after *string, last *int, before *string) (*relay.Connection[models.ImportJob], error) {
-	panic(fmt.Errorf("not implemented: ImportJobs - importJobs"))
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.DataHub.ImportJobs(ctx, v.UserID, relay.Args{First: first, After: after, Last: last, Before: before})
 }
 
 func (r *queryResolver) EloverblikLink(ctx context.Context) (*models.ElOverblikLink, error) {
-	panic(fmt.Errorf("not implemented: EloverblikLink - eloverblikLink"))
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l, err := r.DataHub.Link(ctx, v.UserID)
+	if errors.Is(err, datahub.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &l, nil
 }
 
 func (r *subscriptionResolver) ImportProgress(ctx context.Context) (<-chan *models.ImportJob, error) {
-	panic(fmt.Errorf("not implemented: ImportProgress - importProgress"))
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return subscribeImportProgress(ctx, r.Bus, r.LoaderSources(), v)
 }
 
 func (r *Resolver) ImportJob() graph.ImportJobResolver { return &importJobResolver{r} }

@@ -9,6 +9,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vikstrous/dataloadgen"
 
+	"github.com/originhub/originhub/internal/datahub"
 	"github.com/originhub/originhub/internal/relay"
 	"github.com/originhub/originhub/internal/user"
 )
@@ -77,7 +78,14 @@ func Recover(log *slog.Logger) graphql.RecoverFunc {
 func classify(err error) (code, msg string) {
 	var ce *codedError
 	var ae *relay.ArgsError
+	var ie *datahub.InputError
 	switch {
+	case errors.As(err, &ie):
+		return CodeBadUserInput, ie.Error()
+	case errors.Is(err, datahub.ErrNotLinked):
+		return CodeBadUserInput, datahub.ErrNotLinked.Error()
+	case errors.Is(err, datahub.ErrNotFound):
+		return CodeNotFound, "not found"
 	case errors.As(err, &ce):
 		return ce.code, ce.msg
 	case errors.Is(err, ErrUnauthenticated):

@@ -41,6 +41,22 @@ func (r *Resolver) node(ctx context.Context, id string) (models.Node, error) {
 		if u, err = r.Users.ByID(ctx, v, key); err == nil {
 			n = &u
 		}
+	case typeMeteringPoint, typeImportJob:
+		key, perr := strconv.ParseInt(gid.Key, 10, 64)
+		if perr != nil {
+			return nil, relay.ErrInvalidID
+		}
+		if gid.Type == typeMeteringPoint {
+			var mp models.MeteringPoint
+			if mp, err = loaders.For(ctx).MeteringPoint(ctx, key); err == nil {
+				n = &mp
+			}
+		} else {
+			var j models.ImportJob
+			if j, err = loaders.For(ctx).ImportJob(ctx, key); err == nil {
+				n = &j
+			}
+		}
 	case typeLedgerBatch:
 		var b models.LedgerBatch
 		if b, err = loaders.For(ctx).LedgerBatch(ctx, gid.Key); err == nil {

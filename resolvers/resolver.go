@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/originhub/originhub/graph"
+	"github.com/originhub/originhub/internal/datahub"
 	"github.com/originhub/originhub/internal/ledger/outbox"
 	"github.com/originhub/originhub/internal/ledger/publish"
 	"github.com/originhub/originhub/internal/loaders"
@@ -19,6 +20,7 @@ type Resolver struct {
 	Users             *user.Service
 	TechnologyService *technology.Service
 	Batches           *outbox.Store
+	DataHub           *datahub.Service
 	Publications      *publish.Store
 	Bus               *pubsub.Bus
 	Log               *slog.Logger
@@ -34,5 +36,5 @@ func Config(r *Resolver) graph.Config {
 
 // LoaderSources returns what the per-request loaders read from.
 func (r *Resolver) LoaderSources() loaders.Sources {
-	return loaders.Sources{Batches: r.Batches, Publications: r.Publications}
+	return loaders.Sources{Batches: r.Batches, DataHub: r.DataHub, Technologies: r.TechnologyService, Publications: r.Publications}
 }

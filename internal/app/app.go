@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -19,7 +20,10 @@ import (
 	"github.com/originhub/originhub/internal/api"
 	"github.com/originhub/originhub/internal/auth"
 	"github.com/originhub/originhub/internal/config"
+	"github.com/originhub/originhub/internal/datahub"
 	"github.com/originhub/originhub/internal/db"
+	"github.com/originhub/originhub/internal/eloverblik"
+	"github.com/originhub/originhub/internal/eloverblik/sim"
 	"github.com/originhub/originhub/internal/graphiql"
 	"github.com/originhub/originhub/internal/ledger/outbox"
 	"github.com/originhub/originhub/internal/ledger/publish"
@@ -46,7 +50,11 @@ type App struct {
 	DevIssuer *auth.DevIssuer
 	verifier  *auth.Verifier
 
-	Users *user.Service
+	Users   *user.Service
+	DataHub *datahub.Service
+	// Simulator is the ElOverblik simulator when it is served here; nil otherwise.
+	Simulator *sim.Simulator
+	Tasks     *asynq.Client
 
 	// Ledger: wallets, the outbox, measurement publication, and the stand-in ledger when
 	// LEDGER_URL is empty (nil otherwise).
@@ -87,8 +95,16 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	a.Bus = pubsub.New(a.Redis, log)
 	a.closers = append(a.closers, a.Bus.Close)
 	a.Users = user.NewService(a.DB)
+	a.Tasks = asynq.NewClientFromRedisClient(redis.NewClient(&redis.Options{
+		Addr: cfg.Redis.Addr, Username: cfg.Redis.Username, Password: cfg.Redis.Password.Reveal(), DB: cfg.Redis.BrokerDB,
+	}))
+	a.closers = append(a.closers, a.Tasks.Close)
 
 	if err := a.setUpAuth(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if err := a.setUpDataHub(ctx); err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -97,6 +113,41 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		return nil, err
 	}
 	return a, nil
+}
+
+func (a *App) setUpDataHub(ctx context.Context) error {
+	ecfg := a.Config.ElOverblik
+	refresh := ecfg.Token.Reveal()
+	if ecfg.Simulator {
+		a.Simulator = sim.New(sim.Options{Seed: 1, Clock: a.Clock, ThirdPartyName: "OriginHub"})
+		if refresh == "" {
+			refresh = "originhub-dev-refresh-token" // the simulator takes any refresh token
+		}
+		// The simulator keeps consents in memory; give back those granted before a restart.
+		var keys []string
+		if err := a.DB.NewRaw("SELECT customer_key FROM eloverblik_links WHERE state = 'GRANTED'").Scan(ctx, &keys); err != nil {
+			return fmt.Errorf("restore simulator consents: %w", err)
+		}
+		for _, k := range keys {
+			a.Simulator.Grant(k)
+		}
+	}
+	client, err := eloverblik.New(eloverblik.Config{
+		BaseURL: ecfg.BaseURL(a.Config.ProjectURL), RefreshToken: refresh, Clock: a.Clock, Logger: a.Log.With("component", "eloverblik"),
+	})
+	if err != nil {
+		return fmt.Errorf("eloverblik client: %w", err)
+	}
+	a.DataHub = datahub.NewService(a.DB, client, datahub.Config{
+		FirstMeasurementTime: a.Config.Import.FirstMeasurementTime,
+		LastMeasurementTime:  a.Config.Import.LastMeasurementTime,
+		OnboardingURL:        ecfg.Onboarding(a.Config.ProjectURL),
+		ThirdPartyID:         ecfg.ThirdPartyID,
+		CallbackURL:          strings.TrimSuffix(a.Config.ProjectURL.String(), "/") + "/onboarding/callback",
+		AccessFrom:           ecfg.AccessFrom,
+		AccessTo:             ecfg.AccessTo,
+	}, tasks.Enqueuer{Client: a.Tasks}, a.Bus, a.Log.With("component", "datahub"), a.Clock)
+	return nil
 }
 
 func (a *App) setUpAuth(ctx context.Context) error {
@@ -140,6 +191,7 @@ func (a *App) Resolver() *resolvers.Resolver {
 		Users:             a.Users,
 		TechnologyService: technology.NewService(a.DB),
 		Batches:           outbox.NewStore(a.DB),
+		DataHub:           a.DataHub,
 		Publications:      publish.NewStore(a.DB),
 		Bus:               a.Bus,
 		Log:               a.Log,
@@ -155,6 +207,10 @@ func (a *App) Handler() http.Handler {
 	if a.DevIssuer != nil {
 		mounts["GET /.well-known/jwks.json"] = a.DevIssuer.JWKSHandler()
 	}
+	if a.Simulator != nil {
+		mounts["/sim/eloverblik/"] = http.StripPrefix("/sim/eloverblik", a.Simulator.Handler())
+	}
+	mounts["GET /onboarding/callback"] = a.DataHub.CallbackHandler()
 	if a.Standin != nil {
 		mounts[StandinPrefix+"/"] = http.StripPrefix(StandinPrefix, a.Standin.Handler())
 	}
@@ -207,7 +263,7 @@ func (a *App) RunWorker(ctx context.Context) error {
 	srv := tasks.NewServer(a.redisOpt, tasks.ServerConfig{
 		Concurrency: a.Config.Worker.Concurrency, ShutdownTimeout: a.Config.HTTP.ShutdownTimeout,
 	}, a.Log)
-	mux := tasks.NewMux(&tasks.Handlers{DB: a.DB, Log: a.Log, Clock: a.Clock, Outbox: a.Outbox, Publisher: a.Publisher})
+	mux := tasks.NewMux(&tasks.Handlers{DB: a.DB, Log: a.Log, Clock: a.Clock, DataHub: a.DataHub, Outbox: a.Outbox, Publisher: a.Publisher})
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

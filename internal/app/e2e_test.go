@@ -64,18 +64,27 @@ func testConfig(t *testing.T, dbURI string, extra ...string) config.Config {
 
 func start(t *testing.T, cfg config.Config) *platform {
 	t.Helper()
+	return startRoles(t, cfg, app.Roles{API: true})
+}
+
+// startRoles runs the given roles; the API listens on a random port that is also the
+// platform's PROJECT_URL (the simulator and callbacks are reached through it).
+func startRoles(t *testing.T, cfg config.Config, roles app.Roles) *platform {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := app.New(ctx, cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.HTTP.Addr = ln.Addr().String()
+	cfg.ProjectURL = &url.URL{Scheme: "http", Host: ln.Addr().String()}
+	a, err := app.New(ctx, cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error, 1)
-	go func() { done <- a.RunRoles(ctx, app.Roles{API: true}, ln) }()
+	go func() { done <- a.RunRoles(ctx, roles, ln) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -10,8 +10,6 @@ import (
 	"github.com/originhub/originhub/internal/testkit"
 )
 
-func TestMain(m *testing.M) { testkit.Main(m) }
-
 // TestLedgerSmoke runs the ledger benchmark with three clients and short phases: every
 // figure comes out positive and the latencies are ordered.
 func TestLedgerSmoke(t *testing.T) {

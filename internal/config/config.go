@@ -88,6 +88,23 @@ type Auth struct {
 	HydraURL string
 }
 
+// BaseURL is where the ElOverblik client sends requests: the configured service, or the
+// simulator on this platform.
+func (e ElOverblik) BaseURL(project *url.URL) string {
+	if e.ServiceURL != "" {
+		return strings.TrimSuffix(e.ServiceURL, "/")
+	}
+	return strings.TrimSuffix(project.String(), "/") + "/sim/eloverblik"
+}
+
+// Onboarding is the consent page users are sent to: the configured one, or the simulator's.
+func (e ElOverblik) Onboarding(project *url.URL) string {
+	if e.OnboardingURL != "" {
+		return e.OnboardingURL
+	}
+	return strings.TrimSuffix(project.String(), "/") + "/sim/eloverblik/onboarding"
+}
+
 // DevMode reports whether the built-in dev token issuer is in charge.
 func (a Auth) DevMode() bool { return a.JWKSURL == "" }
 
@@ -107,12 +124,13 @@ type Ledger struct {
 
 // ElOverblik configures the DataHub ThirdParty API. An empty ServiceURL means the simulator.
 type ElOverblik struct {
-	ServiceURL        string
-	Token             Secret
-	ThirdPartyID      string
-	OnboardingURL     string
-	RequestAccessFrom string
-	RequestAccessTo   string
+	ServiceURL    string
+	Simulator     bool // mount the simulator at /sim/eloverblik
+	Token         Secret
+	ThirdPartyID  string
+	OnboardingURL string
+	AccessFrom    time.Time // asked for at onboarding; zero: FIRST_MEASUREMENT_TIME
+	AccessTo      time.Time // zero: three years from the request
 }
 
 // Webhook configures outgoing webhooks.
@@ -170,12 +188,13 @@ func Load(lookup Lookup) (Config, error) {
 			CommitDelay: r.duration("LEDGER_COMMIT_DELAY", 200*time.Millisecond),
 		},
 		ElOverblik: ElOverblik{
-			ServiceURL:        r.str("ELOVERBLIK_SERVICE_URL", ""),
-			Token:             Secret(r.str("ELOVERBLIK_TOKEN", "")),
-			ThirdPartyID:      r.str("ELOVERBLIK_THIRD_PARTY_ID", "originhub"),
-			OnboardingURL:     r.str("ELOVERBLIK_ONBOARDING_URL", ""),
-			RequestAccessFrom: r.str("ELOVERBLIK_REQUEST_ACCESS_FROM", ""),
-			RequestAccessTo:   r.str("ELOVERBLIK_REQUEST_ACCESS_TO", ""),
+			ServiceURL:    r.str("ELOVERBLIK_SERVICE_URL", ""),
+			Simulator:     r.bool("ELOVERBLIK_SIMULATOR", r.str("ELOVERBLIK_SERVICE_URL", "") == ""),
+			Token:         Secret(r.str("ELOVERBLIK_TOKEN", "")),
+			ThirdPartyID:  r.str("ELOVERBLIK_THIRD_PARTY_ID", "originhub"),
+			OnboardingURL: r.str("ELOVERBLIK_ONBOARDING_URL", ""),
+			AccessFrom:    r.time("ELOVERBLIK_REQUEST_ACCESS_FROM", time.Time{}),
+			AccessTo:      r.time("ELOVERBLIK_REQUEST_ACCESS_TO", time.Time{}),
 		},
 		Webhook: Webhook{Secret: Secret(r.str("WEBHOOK_SECRET", "originhub-dev-webhook-secret"))},
 		Import: Import{
@@ -226,7 +245,7 @@ func (c Config) Validate() error {
 		u, err := url.Parse(raw)
 		check(err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "", name, "must be an absolute http(s) URL")
 	}
-	check(c.ElOverblik.ServiceURL == "" || c.ElOverblik.Token != "", "ELOVERBLIK_TOKEN", "is required when ELOVERBLIK_SERVICE_URL is set")
+	check(c.ElOverblik.ServiceURL == "" || c.ElOverblik.Token != "" || c.ElOverblik.Simulator, "ELOVERBLIK_TOKEN", "is required when ELOVERBLIK_SERVICE_URL is set")
 	check(!c.Auth.DevMode() || c.Auth.Issuer != "", "AUTH_ISSUER", "is required")
 	check(c.Auth.DevMode() || c.Auth.Issuer != "", "AUTH_ISSUER", "is required when AUTH_JWKS_URL is set")
 	check(c.Import.LastMeasurementTime.IsZero() || c.Import.LastMeasurementTime.After(c.Import.FirstMeasurementTime), "LAST_MEASUREMENT_TIME", "must be after FIRST_MEASUREMENT_TIME")
@@ -362,6 +381,7 @@ var Variables = []struct{ Name, Default, Doc string }{
 	{"LEDGER_COMMIT_DELAY", "200ms", "how long the stand-in ledger keeps a batch PENDING"},
 	{"ELOVERBLIK_SERVICE_URL", "", "ElOverblik ThirdParty API URL; empty: built-in simulator"},
 	{"ELOVERBLIK_TOKEN", "", "ElOverblik refresh token (required with ELOVERBLIK_SERVICE_URL)"},
+	{"ELOVERBLIK_SIMULATOR", "true when ELOVERBLIK_SERVICE_URL is empty", "serve the ElOverblik simulator at /sim/eloverblik (e.g. on the api while workers point ELOVERBLIK_SERVICE_URL at it)"},
 	{"ELOVERBLIK_THIRD_PARTY_ID", "originhub", "third-party id in the onboarding URL"},
 	{"ELOVERBLIK_ONBOARDING_URL", "", "ElOverblik onboarding page; empty: simulator page"},
 	{"ELOVERBLIK_REQUEST_ACCESS_FROM", "", "fromDate asked for at onboarding"},

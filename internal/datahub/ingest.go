@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,16 +22,16 @@ type Window struct {
 	From, To        time.Time
 }
 
-// Fetch delivers a window's readings into sink; eloverblik.Client.TimeSeries for real
+// Fetch delivers a batch's readings into sink; eloverblik.Client.TimeSeries for real
 // imports, a parser over a generated body in the benchmark.
 type Fetch func(ctx context.Context, sink eloverblik.Sink) error
 
-// Result counts what one window's import did.
+// Result counts what one batch's import did.
 type Result struct {
 	Read     int64    // readings received
 	Written  int64    // rows inserted or changed
 	Revised  int64    // rows whose amount changed (each recorded in measurement_revisions)
-	Rejected int64    // readings refused (outside the window, misaligned, duplicate, negative) or reported by the parser
+	Rejected int64    // readings refused (unknown point, outside its window, misaligned, duplicate, negative) or reported by the parser
 	Problems []string // the first few reasons for rejections
 }
 
@@ -46,22 +47,38 @@ func (r *Result) reject(format string, args ...any) {
 // copyBatch is how many readings cross from the fetching goroutine to COPY at once.
 const copyBatch = 2048
 
-// IngestWindow imports one window in one transaction: the readings stream from fetch
-// (running in its own goroutine, so parsing overlaps with Postgres work) through COPY into
-// a session-local staging table, then one set-based upsert moves them into the
-// partitioned measurements table. A reading whose amount changed is recorded as a
-// revision. Either the whole window commits or nothing does: a fetch error, a cancelled
-// context or a database error rolls everything back, and a retry starts clean.
-//
-// Concurrent imports of the same metering point are serialised by an advisory lock.
-// The window's partitions must exist (EnsurePartitions).
+// IngestWindow imports one metering point's window; see IngestWindows.
 func IngestWindow(ctx context.Context, db *sql.DB, w Window, fetch Fetch) (Result, error) {
-	if !w.From.Before(w.To) || w.From != w.From.Truncate(time.Hour) || w.To != w.To.Truncate(time.Hour) {
-		return Result{}, fmt.Errorf("ingest %s: window %s..%s is not a non-empty span of whole hours", w.GSRN, w.From, w.To)
+	return IngestWindows(ctx, db, []Window{w}, fetch)
+}
+
+// IngestWindows imports the windows of several metering points in one transaction: the
+// readings stream from fetch (running in its own goroutine, so parsing overlaps with
+// Postgres work) through one COPY. When no window holds rows yet they go straight into the
+// partitioned measurements table; otherwise into a session-local staging table followed by
+// one set-based upsert, and a reading whose amount changed is recorded as a revision. Either
+// the whole batch commits or nothing does: a fetch error, a cancelled context or a database
+// error rolls everything back, and a retry starts clean.
+//
+// Grouping many points per batch, with windows inside one calendar month, is what keeps
+// ingestion near COPY speed: each COPY into a monthly partition has a fixed set-up cost, so
+// one COPY should carry many rows into few partitions.
+//
+// Imports of the same metering point are serialised by advisory locks, taken in id order
+// so that concurrent batches cannot deadlock. The windows' partitions must exist
+// (EnsurePartitions).
+func IngestWindows(ctx context.Context, db *sql.DB, ws []Window, fetch Fetch) (Result, error) {
+	if len(ws) == 0 {
+		return Result{}, nil
+	}
+	for _, w := range ws {
+		if !w.From.Before(w.To) || w.From != w.From.Truncate(time.Hour) || w.To != w.To.Truncate(time.Hour) {
+			return Result{}, fmt.Errorf("ingest %s: window %s..%s is not a non-empty span of whole hours", w.GSRN, w.From, w.To)
+		}
 	}
 	conn, err := db.Conn(ctx)
 	if err != nil {
-		return Result{}, fmt.Errorf("ingest %s: acquire connection: %w", w.GSRN, err)
+		return Result{}, fmt.Errorf("ingest: acquire connection: %w", err)
 	}
 	defer conn.Close()
 	var res Result
@@ -71,23 +88,28 @@ func IngestWindow(ctx context.Context, db *sql.DB, w Window, fetch Fetch) (Resul
 			return fmt.Errorf("driver connection is %T, want pgx stdlib", driverConn)
 		}
 		var err error
-		res, err = ingest(ctx, pc.Conn(), w, fetch)
+		res, err = ingest(ctx, pc.Conn(), ws, fetch)
 		return err
 	})
 	if err != nil {
-		return res, fmt.Errorf("ingest %s %s..%s: %w", w.GSRN, w.From.Format(time.RFC3339), w.To.Format(time.RFC3339), err)
+		return res, fmt.Errorf("ingest %d metering points from %s: %w", len(ws), ws[0].From.Format(time.RFC3339), err)
 	}
 	return res, nil
 }
 
-func ingest(ctx context.Context, conn *pgx.Conn, w Window, fetch Fetch) (res Result, err error) {
-	// Temp and ON COMMIT DELETE ROWS: created once per pooled session, never WAL-logged,
-	// emptied by every commit or rollback.
-	if _, err := conn.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS measurement_staging (
-		begin_at timestamptz NOT NULL, amount_wh bigint NOT NULL, quality text NOT NULL
-	) ON COMMIT DELETE ROWS`); err != nil {
-		return res, fmt.Errorf("create staging table: %w", err)
+func ingest(ctx context.Context, conn *pgx.Conn, ws []Window, fetch Fetch) (res Result, err error) {
+	ids := make([]int64, len(ws))
+	froms := make([]time.Time, len(ws))
+	tos := make([]time.Time, len(ws))
+	for i, w := range ws {
+		ids[i], froms[i], tos[i] = w.MeteringPointID, w.From, w.To
 	}
+	locks := make([]int64, len(ws))
+	for i, id := range ids {
+		locks[i] = importLockKey(id)
+	}
+	slices.Sort(locks)
+
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return res, fmt.Errorf("begin: %w", err)
@@ -97,12 +119,34 @@ func ingest(ctx context.Context, conn *pgx.Conn, w Window, fetch Fetch) (res Res
 			_ = tx.Rollback(context.WithoutCancel(ctx)) // the error that got us here is the one to report
 		}
 	}()
-	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1::bigint)", importLockKey(w.MeteringPointID)); err != nil {
-		return res, fmt.Errorf("lock metering point: %w", err)
+	// One round trip: take the points' import locks (in order), skip waiting for the WAL
+	// flush at commit (an import is re-readable from DataHub and records its progress,
+	// imported_until, in the same transaction, so a server crash only means reading the last
+	// windows again), and look for rows already in the windows (only those can be revised or
+	// conflict).
+	var existing bool
+	if err := tx.QueryRow(ctx, `SELECT (SELECT count(pg_advisory_xact_lock(k)) FROM unnest($1::bigint[]) AS k) >= 0
+		AND set_config('synchronous_commit', 'off', true) IS NOT NULL
+		AND EXISTS (SELECT 1 FROM unnest($2::bigint[], $3::timestamptz[], $4::timestamptz[]) AS w(id, f, t)
+			WHERE EXISTS (SELECT 1 FROM measurements m WHERE m.metering_point_id = w.id AND m.begin_at >= w.f AND m.begin_at < w.t))`,
+		locks, ids, froms, tos).Scan(&existing); err != nil {
+		return res, fmt.Errorf("lock metering points: %w", err)
+	}
+	target := pgx.Identifier{"measurements"}
+	if existing {
+		// Temp and ON COMMIT DELETE ROWS: created once per pooled session, never WAL-logged,
+		// emptied by every commit or rollback.
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS measurement_staging (
+			metering_point_id bigint NOT NULL, begin_at timestamptz NOT NULL, amount_wh bigint NOT NULL, quality text NOT NULL
+		) ON COMMIT DELETE ROWS`); err != nil {
+			return res, fmt.Errorf("create staging table: %w", err)
+		}
+		target = pgx.Identifier{"measurement_staging"}
 	}
 
-	src := newReadingSource(ctx, w, fetch, &res)
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"measurement_staging"}, []string{"begin_at", "amount_wh", "quality"}, src); err != nil {
+	src := newReadingSource(ctx, ws, fetch, &res)
+	copied, err := tx.CopyFrom(ctx, target, []string{"metering_point_id", "begin_at", "amount_wh", "quality"}, src)
+	if err != nil {
 		src.stop()
 		if ferr := src.fetchErr(); ferr != nil {
 			return res, fmt.Errorf("fetch readings: %w", ferr)
@@ -112,43 +156,59 @@ func ingest(ctx context.Context, conn *pgx.Conn, w Window, fetch Fetch) (res Res
 	if ferr := src.wait(); ferr != nil {
 		return res, fmt.Errorf("fetch readings: %w", ferr)
 	}
-
-	// Revisions first: after the upsert the old values are gone (Postgres 15 has no OLD in
-	// RETURNING). The range conditions let the planner prune to the window's partitions.
-	tag, err := tx.Exec(ctx, `
-		INSERT INTO measurement_revisions (metering_point_id, begin_at, old_amount_wh, new_amount_wh)
-		SELECT m.metering_point_id, m.begin_at, m.amount_wh, s.amount_wh
-		FROM measurement_staging s
-		JOIN measurements m ON m.metering_point_id = $1 AND m.begin_at = s.begin_at
-		WHERE m.begin_at >= $2 AND m.begin_at < $3 AND m.amount_wh <> s.amount_wh`,
-		w.MeteringPointID, w.From, w.To)
-	if err != nil {
-		return res, fmt.Errorf("record revisions: %w", err)
+	if existing {
+		if res.Revised, res.Written, err = upsertStaged(ctx, tx, ids, froms, tos); err != nil {
+			return res, err
+		}
+	} else {
+		res.Written = copied
 	}
-	res.Revised = tag.RowsAffected()
-	tag, err = tx.Exec(ctx, `
-		INSERT INTO measurements AS m (metering_point_id, begin_at, amount_wh, quality)
-		SELECT $1, begin_at, amount_wh, quality FROM measurement_staging
-		ON CONFLICT (metering_point_id, begin_at) DO UPDATE
-		SET amount_wh = EXCLUDED.amount_wh, quality = EXCLUDED.quality, revised_at = now()
-		WHERE m.amount_wh <> EXCLUDED.amount_wh OR m.quality <> EXCLUDED.quality`,
-		w.MeteringPointID)
-	if err != nil {
-		return res, fmt.Errorf("upsert measurements: %w", err)
-	}
-	res.Written = tag.RowsAffected()
-	// GREATEST ignores NULLs: an empty window leaves imported_until as it was.
-	if _, err := tx.Exec(ctx, `
-		UPDATE metering_points
-		SET imported_until = GREATEST(imported_until, (SELECT max(begin_at) + interval '1 hour' FROM measurement_staging)),
-		    last_import_error = NULL, updated_at = now()
-		WHERE id = $1`, w.MeteringPointID); err != nil {
-		return res, fmt.Errorf("advance imported_until: %w", err)
+	// Progress per point: the end of its newest accepted reading. GREATEST ignores NULLs.
+	lastIDs, lastEnds := src.lastEnds()
+	if len(lastIDs) > 0 {
+		if _, err := tx.Exec(ctx, `
+			UPDATE metering_points mp
+			SET imported_until = GREATEST(mp.imported_until, l.end_at), last_import_error = NULL, updated_at = now()
+			FROM unnest($1::bigint[], $2::timestamptz[]) AS l(id, end_at)
+			WHERE mp.id = l.id`, lastIDs, lastEnds); err != nil {
+			return res, fmt.Errorf("advance imported_until: %w", err)
+		}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return res, fmt.Errorf("commit: %w", err)
 	}
 	return res, nil
+}
+
+// upsertStaged moves the staged readings into measurements: rows whose amount changed are
+// recorded as revisions first (after the upsert the old values are gone: Postgres 15 has
+// no OLD in RETURNING), then one INSERT ... ON CONFLICT updates what changed and adds what
+// is new. The windows' range conditions let the planner prune partitions.
+func upsertStaged(ctx context.Context, tx pgx.Tx, ids []int64, froms, tos []time.Time) (revised, written int64, err error) {
+	tag, err := tx.Exec(ctx, `
+		INSERT INTO measurement_revisions (metering_point_id, begin_at, old_amount_wh, new_amount_wh)
+		SELECT m.metering_point_id, m.begin_at, m.amount_wh, s.amount_wh
+		FROM measurement_staging s
+		JOIN measurements m ON m.metering_point_id = s.metering_point_id AND m.begin_at = s.begin_at
+		WHERE m.begin_at >= (SELECT min(f) FROM unnest($2::timestamptz[]) f)
+		  AND m.begin_at < (SELECT max(t) FROM unnest($3::timestamptz[]) t)
+		  AND m.metering_point_id = ANY($1::bigint[])
+		  AND m.amount_wh <> s.amount_wh`,
+		ids, froms, tos)
+	if err != nil {
+		return 0, 0, fmt.Errorf("record revisions: %w", err)
+	}
+	revised = tag.RowsAffected()
+	tag, err = tx.Exec(ctx, `
+		INSERT INTO measurements AS m (metering_point_id, begin_at, amount_wh, quality)
+		SELECT metering_point_id, begin_at, amount_wh, quality FROM measurement_staging
+		ON CONFLICT (metering_point_id, begin_at) DO UPDATE
+		SET amount_wh = EXCLUDED.amount_wh, quality = EXCLUDED.quality, revised_at = now()
+		WHERE m.amount_wh <> EXCLUDED.amount_wh OR m.quality <> EXCLUDED.quality`)
+	if err != nil {
+		return 0, 0, fmt.Errorf("upsert measurements: %w", err)
+	}
+	return revised, tag.RowsAffected(), nil
 }
 
 // importLockKey is the advisory lock of one metering point's imports, in a key space of
@@ -158,6 +218,13 @@ func importLockKey(meteringPointID int64) int64 {
 	return namespace | (meteringPointID & (1<<48 - 1))
 }
 
+// pointState validates one point's readings within its window.
+type pointState struct {
+	w    Window
+	seen []uint64 // one bit per hour of the window: duplicates are refused
+	last time.Time
+}
+
 // readingSource adapts the push-style fetch to pgx's pull-style CopyFromSource. fetch runs
 // in a goroutine and hands over validated batches through a channel.
 type readingSource struct {
@@ -165,17 +232,20 @@ type readingSource struct {
 	done    chan struct{} // closed when fetch returned
 	cancel  context.CancelFunc
 	err     error // fetch's error, readable after done
+	points  map[string]*pointState
 	cur     [][]any
 	i       int
 }
 
 var errStopped = errors.New("ingest stopped")
 
-func newReadingSource(ctx context.Context, w Window, fetch Fetch, res *Result) *readingSource {
+func newReadingSource(ctx context.Context, ws []Window, fetch Fetch, res *Result) *readingSource {
 	ctx, cancel := context.WithCancel(ctx)
-	s := &readingSource{batches: make(chan [][]any, 4), done: make(chan struct{}), cancel: cancel}
-	hours := int(w.To.Sub(w.From) / time.Hour)
-	seen := make([]uint64, (hours+63)/64)
+	s := &readingSource{batches: make(chan [][]any, 4), done: make(chan struct{}), cancel: cancel, points: make(map[string]*pointState, len(ws))}
+	for _, w := range ws {
+		hours := int(w.To.Sub(w.From) / time.Hour)
+		s.points[w.GSRN] = &pointState{w: w, seen: make([]uint64, (hours+63)/64)}
+	}
 	batch := make([][]any, 0, copyBatch)
 	send := func() error {
 		if len(batch) == 0 {
@@ -196,36 +266,40 @@ func newReadingSource(ctx context.Context, w Window, fetch Fetch, res *Result) *
 			Reading: func(r eloverblik.Reading) error {
 				res.Read++
 				b := r.Begin.UTC()
+				p := s.points[r.GSRN]
 				switch {
-				case r.GSRN != w.GSRN:
-					res.reject("%s: reading for another metering point %s", b.Format(time.RFC3339), r.GSRN)
-				case b.Before(w.From) || !b.Before(w.To):
-					res.reject("%s: outside the window", b.Format(time.RFC3339))
+				case p == nil:
+					res.reject("%s: reading for metering point %s, not asked for", b.Format(time.RFC3339), r.GSRN)
+				case b.Before(p.w.From) || !b.Before(p.w.To):
+					res.reject("%s %s: outside the window", r.GSRN, b.Format(time.RFC3339))
 				case b != b.Truncate(time.Hour):
-					res.reject("%s: not on a whole hour", b.Format(time.RFC3339))
+					res.reject("%s %s: not on a whole hour", r.GSRN, b.Format(time.RFC3339))
 				case r.Wh < 0:
-					res.reject("%s: negative amount %d Wh", b.Format(time.RFC3339), r.Wh)
+					res.reject("%s %s: negative amount %d Wh", r.GSRN, b.Format(time.RFC3339), r.Wh)
 				default:
-					h := int(b.Sub(w.From) / time.Hour)
-					if seen[h/64]&(1<<(h%64)) != 0 {
-						res.reject("%s: duplicate reading", b.Format(time.RFC3339))
+					h := int(b.Sub(p.w.From) / time.Hour)
+					if p.seen[h/64]&(1<<(h%64)) != 0 {
+						res.reject("%s %s: duplicate reading", r.GSRN, b.Format(time.RFC3339))
 						return nil
 					}
-					seen[h/64] |= 1 << (h % 64)
+					p.seen[h/64] |= 1 << (h % 64)
 					q := r.Quality
 					if q == "" {
 						q = eloverblik.QualityMeasured
 					}
-					batch = append(batch, []any{b, r.Wh, q})
+					batch = append(batch, []any{p.w.MeteringPointID, b, r.Wh, q})
+					if end := b.Add(time.Hour); end.After(p.last) {
+						p.last = end
+					}
 					if len(batch) == copyBatch {
 						return send()
 					}
 				}
 				return nil
 			},
-			Problem: func(p *eloverblik.ReadingError) error {
+			Problem: func(pe *eloverblik.ReadingError) error {
 				res.Read++
-				res.reject("%s", strings.TrimSpace(p.Error()))
+				res.reject("%s", strings.TrimSpace(pe.Error()))
 				return nil
 			},
 		})
@@ -283,4 +357,18 @@ func (s *readingSource) fetchErr() error {
 		return nil
 	}
 	return s.err
+}
+
+// lastEnds returns, for each point that got readings, the end of its newest one.
+func (s *readingSource) lastEnds() ([]int64, []time.Time) {
+	<-s.done
+	var ids []int64
+	var ends []time.Time
+	for _, p := range s.points {
+		if !p.last.IsZero() {
+			ids = append(ids, p.w.MeteringPointID)
+			ends = append(ends, p.last)
+		}
+	}
+	return ids, ends
 }

@@ -247,3 +247,12 @@ func (s *Service) ImportJobsByIDs(ctx context.Context, userID int64, ids []int64
 	}
 	return out, nil
 }
+
+// MeteringPointIDs lists the ids of the user's metering points.
+func (s *Service) MeteringPointIDs(ctx context.Context, userID int64) ([]int64, error) {
+	var ids []int64
+	if err := s.db.NewSelect().Model((*models.MeteringPoint)(nil)).Column("id").Where("user_id = ?", userID).Order("id").Scan(ctx, &ids); err != nil {
+		return nil, fmt.Errorf("list metering points: %w", err)
+	}
+	return ids, nil
+}

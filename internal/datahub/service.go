@@ -26,8 +26,6 @@ type Config struct {
 	// TrailingWindow is re-read on every incremental import, because DataHub revises
 	// readings for weeks after the fact.
 	TrailingWindow time.Duration
-	// ChunkSize is the span of one committed window; a crash loses at most one chunk's work.
-	ChunkSize time.Duration
 
 	OnboardingURL string // ElOverblik's (or the simulator's) onboarding page
 	ThirdPartyID  string
@@ -62,26 +60,12 @@ func NewService(db *bun.DB, client *eloverblik.Client, cfg Config, queue Enqueue
 	if cfg.TrailingWindow == 0 {
 		cfg.TrailingWindow = 30 * 24 * time.Hour
 	}
-	if cfg.ChunkSize == 0 {
-		cfg.ChunkSize = 31 * 24 * time.Hour
-	}
 	return &Service{db: db, client: client, cfg: cfg, queue: queue, bus: bus, log: log, clock: clock}
 }
 
 // StartOnboarding returns the ElOverblik URL where the user grants OriginHub access. Each
 // call issues a new one-time nonce; only the newest URL's callback is accepted.
 func (s *Service) StartOnboarding(ctx context.Context, userID int64) (string, error) {
-	nonce := randomHex(16)
-	link := models.ElOverblikLink{UserID: userID, CustomerKey: "oh-" + randomHex(12), State: models.LinkPending, Nonce: &nonce}
-	// A user keeps their customer key (and a granted state) across repeated onboardings.
-	err := s.db.NewInsert().Model(&link).
-		On("CONFLICT (user_id) DO UPDATE").
-		Set("nonce = EXCLUDED.nonce, requested_at = now(), updated_at = now()").
-		Returning("customer_key").
-		Scan(ctx)
-	if err != nil {
-		return "", fmt.Errorf("start onboarding: %w", err)
-	}
 	now := s.clock()
 	from, to := s.cfg.AccessFrom, s.cfg.AccessTo
 	if from.IsZero() {
@@ -89,6 +73,17 @@ func (s *Service) StartOnboarding(ctx context.Context, userID int64) (string, er
 	}
 	if to.IsZero() {
 		to = now.AddDate(3, 0, 0)
+	}
+	nonce := randomHex(16)
+	link := models.ElOverblikLink{UserID: userID, CustomerKey: "oh-" + randomHex(12), State: models.LinkPending, Nonce: &nonce, AccessFrom: &from, AccessTo: &to}
+	// A user keeps their customer key (and a granted state) across repeated onboardings.
+	err := s.db.NewInsert().Model(&link).
+		On("CONFLICT (user_id) DO UPDATE").
+		Set("nonce = EXCLUDED.nonce, access_from = EXCLUDED.access_from, access_to = EXCLUDED.access_to, requested_at = now(), updated_at = now()").
+		Returning("customer_key").
+		Scan(ctx)
+	if err != nil {
+		return "", fmt.Errorf("start onboarding: %w", err)
 	}
 	cb, err := url.Parse(s.cfg.CallbackURL)
 	if err != nil {
@@ -158,6 +153,13 @@ func (s *Service) QueueMeteringPointImport(ctx context.Context, userID int64) (m
 	return s.queueJob(ctx, models.ImportJob{UserID: userID, Kind: models.ImportMeteringPoints, State: models.ImportQueued}, "(user_id) WHERE kind = 'METERING_POINTS' AND state IN ('QUEUED', 'RUNNING')")
 }
 
+// QueueUserMeasurementImport creates and queues an incremental import of all the user's
+// metering points, or returns the open one.
+func (s *Service) QueueUserMeasurementImport(ctx context.Context, userID int64) (models.ImportJob, error) {
+	return s.queueJob(ctx, models.ImportJob{UserID: userID, Kind: models.ImportMeasurements, State: models.ImportQueued},
+		"(user_id) WHERE kind = 'MEASUREMENTS' AND metering_point_id IS NULL AND state IN ('QUEUED', 'RUNNING')")
+}
+
 // QueueMeasurementImport creates and queues an incremental import of one metering point,
 // or returns the open one. Errors: ErrNotFound when the point is not the user's.
 func (s *Service) QueueMeasurementImport(ctx context.Context, userID, meteringPointID int64) (models.ImportJob, error) {
@@ -181,11 +183,11 @@ func (s *Service) queueJob(ctx context.Context, job models.ImportJob, conflict s
 		return job, fmt.Errorf("create import job: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		q := s.db.NewSelect().Model(&job).Where("kind = ? AND state IN ('QUEUED', 'RUNNING')", job.Kind)
+		q := s.db.NewSelect().Model(&job).Where("kind = ? AND state IN ('QUEUED', 'RUNNING') AND user_id = ?", job.Kind, job.UserID)
 		if job.MeteringPointID != nil {
 			q = q.Where("metering_point_id = ?", *job.MeteringPointID)
 		} else {
-			q = q.Where("user_id = ?", job.UserID)
+			q = q.Where("metering_point_id IS NULL")
 		}
 		if err := q.Limit(1).Scan(ctx); err != nil {
 			return job, fmt.Errorf("load open import job: %w", err)
@@ -198,20 +200,17 @@ func (s *Service) queueJob(ctx context.Context, job models.ImportJob, conflict s
 	return job, nil
 }
 
-// QueueAllMeasurementImports queues an incremental import for every metering point of every
-// linked user; the scheduler calls it. It returns how many jobs it queued.
+// QueueAllMeasurementImports queues an incremental import for every linked user; the
+// scheduler calls it. It returns how many jobs it queued.
 func (s *Service) QueueAllMeasurementImports(ctx context.Context) (int, error) {
-	var points []models.MeteringPoint
-	err := s.db.NewSelect().Model(&points).Column("mp.id", "mp.user_id").
-		Join("JOIN eloverblik_links AS el ON el.user_id = mp.user_id AND el.state = 'GRANTED'").
-		Scan(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("list metering points: %w", err)
+	var users []int64
+	if err := s.db.NewSelect().Model((*models.ElOverblikLink)(nil)).Column("user_id").Where("state = 'GRANTED'").Scan(ctx, &users); err != nil {
+		return 0, fmt.Errorf("list linked users: %w", err)
 	}
 	queued := 0
-	for _, p := range points {
-		if _, err := s.QueueMeasurementImport(ctx, p.UserID, p.ID); err != nil {
-			s.log.WarnContext(ctx, "queue measurement import", "metering_point_id", p.ID, "err", err)
+	for _, u := range users {
+		if _, err := s.QueueUserMeasurementImport(ctx, u); err != nil {
+			s.log.WarnContext(ctx, "queue measurement import", "user_id", u, "err", err)
 			continue
 		}
 		queued++
@@ -333,66 +332,128 @@ func (s *Service) importMeteringPoints(ctx context.Context, job *models.ImportJo
 	if int(n) < len(rows) {
 		s.log.WarnContext(ctx, "metering points owned by another user were skipped", "user_id", job.UserID, "skipped", len(rows)-int(n))
 	}
-	var ids []int64
-	if err := s.db.NewSelect().Model((*models.MeteringPoint)(nil)).Column("id").Where("user_id = ?", job.UserID).Scan(ctx, &ids); err != nil {
-		return fmt.Errorf("list metering points: %w", err)
-	}
-	for _, id := range ids {
-		if _, err := s.QueueMeasurementImport(ctx, job.UserID, id); err != nil {
-			return fmt.Errorf("queue measurements of metering point %d: %w", id, err)
-		}
+	if _, err := s.QueueUserMeasurementImport(ctx, job.UserID); err != nil {
+		return fmt.Errorf("queue measurements: %w", err)
 	}
 	return nil
 }
 
-// importWindow returns the span an incremental import of mp reads.
-func (s *Service) importWindow(mp models.MeteringPoint) (from, to time.Time) {
+// importWindow returns the span an incremental import of mp reads: from the start of the
+// consent (never before FIRST_MEASUREMENT_TIME), or from the last imported hour less the
+// trailing window, up to the current hour (or LAST_MEASUREMENT_TIME, or the consent's end).
+func (s *Service) importWindow(mp models.MeteringPoint, link models.ElOverblikLink) (from, to time.Time) {
 	to = s.clock().Truncate(time.Hour)
 	if !s.cfg.LastMeasurementTime.IsZero() && s.cfg.LastMeasurementTime.Before(to) {
 		to = s.cfg.LastMeasurementTime.Truncate(time.Hour)
 	}
+	if link.AccessTo != nil && link.AccessTo.Before(to) {
+		to = link.AccessTo.Truncate(time.Hour)
+	}
 	from = s.cfg.FirstMeasurementTime.Truncate(time.Hour)
+	if link.AccessFrom != nil && link.AccessFrom.After(from) {
+		from = link.AccessFrom.Truncate(time.Hour)
+	}
 	if mp.ImportedUntil != nil {
 		from = maxTime(from, mp.ImportedUntil.Add(-s.cfg.TrailingWindow).Truncate(time.Hour))
 	}
 	return from, to
 }
 
+// maxPointsPerBatch bounds the GSRNs of one ElOverblik request and one COPY.
+const maxPointsPerBatch = 50
+
 func (s *Service) importMeasurements(ctx context.Context, job *models.ImportJob) error {
-	var mp models.MeteringPoint
-	if err := s.db.NewSelect().Model(&mp).Where("id = ? AND user_id = ?", *job.MeteringPointID, job.UserID).Scan(ctx); err != nil {
-		return fmt.Errorf("load metering point: %w", err)
+	q := s.db.NewSelect().Model((*models.MeteringPoint)(nil)).Where("user_id = ?", job.UserID).Order("id")
+	if job.MeteringPointID != nil {
+		q = q.Where("id = ?", *job.MeteringPointID)
 	}
-	from, to := s.importWindow(mp)
+	var points []models.MeteringPoint
+	if err := q.Scan(ctx, &points); err != nil {
+		return fmt.Errorf("load metering points: %w", err)
+	}
+	if len(points) == 0 {
+		return nil
+	}
+	link, err := s.Link(ctx, job.UserID)
+	if err != nil {
+		return err
+	}
+	spans := make([]Window, 0, len(points))
+	var from, to time.Time
+	for _, mp := range points {
+		f, t := s.importWindow(mp, link)
+		if !f.Before(t) {
+			continue
+		}
+		spans = append(spans, Window{MeteringPointID: mp.ID, GSRN: mp.GSRN, From: f, To: t})
+		if from.IsZero() || f.Before(from) {
+			from = f
+		}
+		if t.After(to) {
+			to = t
+		}
+	}
 	job.WindowFrom, job.WindowTo = &from, &to
-	if !from.Before(to) {
+	if len(spans) == 0 {
 		return nil
 	}
 	if _, err := EnsurePartitions(ctx, s.db, from, to); err != nil {
 		return err
 	}
-	for start := from; start.Before(to); start = start.Add(s.cfg.ChunkSize) {
-		end := minTime(start.Add(s.cfg.ChunkSize), to)
-		w := Window{MeteringPointID: mp.ID, GSRN: mp.GSRN, From: start, To: end}
-		res, err := IngestWindow(ctx, s.db.DB, w, func(ctx context.Context, sink eloverblik.Sink) error {
-			_, err := s.client.TimeSeries(ctx, []string{mp.GSRN}, start, end, sink)
-			return err
-		})
-		if err != nil {
-			return err
+	// Calendar months (the partitions) in order; in each, up to maxPointsPerBatch points per
+	// request and transaction.
+	for month := monthStart(from); month.Before(to); month = month.AddDate(0, 1, 0) {
+		next := month.AddDate(0, 1, 0)
+		var ws []Window
+		for _, sp := range spans {
+			f, t := maxTime(sp.From, month), minTime(sp.To, next)
+			if f.Before(t) {
+				ws = append(ws, Window{MeteringPointID: sp.MeteringPointID, GSRN: sp.GSRN, From: f, To: t})
+			}
 		}
-		job.RowsRead += res.Read
-		job.RowsWritten += res.Written
-		if res.Rejected > 0 {
-			s.log.WarnContext(ctx, "readings rejected", "gsrn", mp.GSRN, "rejected", res.Rejected, "first", res.Problems)
+		for len(ws) > 0 {
+			batch := ws[:min(len(ws), maxPointsPerBatch)]
+			ws = ws[len(batch):]
+			if err := s.ingestBatch(ctx, job, batch); err != nil {
+				return err
+			}
 		}
-		// Progress is visible while the job runs.
-		if _, err := s.db.NewUpdate().Model(job).Set("rows_read = ?, rows_written = ?, window_from = ?, window_to = ?, updated_at = now()", job.RowsRead, job.RowsWritten, from, to).WherePK().Exec(ctx); err != nil {
-			return fmt.Errorf("record progress: %w", err)
-		}
-		s.notify(ctx, *job)
 	}
 	return nil
+}
+
+// ingestBatch fetches and stores one month of a group of points, and records progress.
+func (s *Service) ingestBatch(ctx context.Context, job *models.ImportJob, ws []Window) error {
+	gsrns := make([]string, len(ws))
+	from, to := ws[0].From, ws[0].To
+	for i, w := range ws {
+		gsrns[i] = w.GSRN
+		from, to = minTime(from, w.From), maxTime(to, w.To)
+	}
+	res, err := IngestWindows(ctx, s.db.DB, ws, func(ctx context.Context, sink eloverblik.Sink) error {
+		_, err := s.client.TimeSeries(ctx, gsrns, from, to, sink)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	job.RowsRead += res.Read
+	job.RowsWritten += res.Written
+	if res.Rejected > 0 {
+		s.log.WarnContext(ctx, "readings rejected", "user_id", job.UserID, "rejected", res.Rejected, "first", res.Problems)
+	}
+	// Progress is visible while the job runs.
+	if _, err := s.db.NewUpdate().Model(job).Set("rows_read = ?, rows_written = ?, window_from = ?, window_to = ?, updated_at = now()",
+		job.RowsRead, job.RowsWritten, job.WindowFrom, job.WindowTo).WherePK().Exec(ctx); err != nil {
+		return fmt.Errorf("record progress: %w", err)
+	}
+	s.notify(ctx, *job)
+	return nil
+}
+
+func monthStart(t time.Time) time.Time {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
 }
 
 // ProgressEvent tells subscribers that an import job changed; they reload it.

@@ -9,8 +9,10 @@ import (
 
 	"github.com/vikstrous/dataloadgen"
 
+	"github.com/originhub/originhub/internal/datahub"
 	"github.com/originhub/originhub/internal/ledger/outbox"
 	"github.com/originhub/originhub/internal/ledger/publish"
+	"github.com/originhub/originhub/internal/technology"
 	"github.com/originhub/originhub/internal/user"
 	"github.com/originhub/originhub/models"
 )
@@ -18,12 +20,17 @@ import (
 // Sources are the services the loaders read from.
 type Sources struct {
 	Batches      *outbox.Store
+	DataHub      *datahub.Service
+	Technologies *technology.Service
 	Publications *publish.Store
 }
 
 // Loaders are one viewer's dataloaders.
 type Loaders struct {
 	ledgerBatch      *dataloadgen.Loader[string, models.LedgerBatch]
+	meteringPoint    *dataloadgen.Loader[int64, models.MeteringPoint]
+	importJob        *dataloadgen.Loader[int64, models.ImportJob]
+	technology       *dataloadgen.Loader[technology.Key, models.Technology]
 	measurementState *dataloadgen.Loader[publish.HourKey, models.MeasurementLedgerState]
 }
 
@@ -37,6 +44,13 @@ func New(src Sources, v user.Viewer) *Loaders {
 		ledgerBatch: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []string) (map[string]models.LedgerBatch, error) {
 			return src.Batches.ByIDs(ctx, v.UserID, ids)
 		}, opts...),
+		meteringPoint: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]models.MeteringPoint, error) {
+			return src.DataHub.MeteringPointsByIDs(ctx, v.UserID, ids)
+		}, opts...),
+		importJob: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]models.ImportJob, error) {
+			return src.DataHub.ImportJobsByIDs(ctx, v.UserID, ids)
+		}, opts...),
+		technology: dataloadgen.NewMappedLoader(src.Technologies.ByKeys, opts...),
 		measurementState: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []publish.HourKey) (map[publish.HourKey]models.MeasurementLedgerState, error) {
 			return src.Publications.ByHours(ctx, v.UserID, keys)
 		}, opts...),
@@ -67,6 +81,29 @@ func (l *Loaders) PrimeLedgerBatches(bs []models.LedgerBatch) {
 	for _, b := range bs {
 		l.ledgerBatch.Prime(b.ID, b)
 	}
+}
+
+// MeteringPoint loads one of the viewer's metering points; dataloadgen.ErrNotFound if it is
+// not theirs.
+func (l *Loaders) MeteringPoint(ctx context.Context, id int64) (models.MeteringPoint, error) {
+	return l.meteringPoint.Load(ctx, id)
+}
+
+// PrimeMeteringPoints stores metering points a list query already loaded.
+func (l *Loaders) PrimeMeteringPoints(mps []models.MeteringPoint) {
+	for _, m := range mps {
+		l.meteringPoint.Prime(m.ID, m)
+	}
+}
+
+// ImportJob loads one of the viewer's import jobs.
+func (l *Loaders) ImportJob(ctx context.Context, id int64) (models.ImportJob, error) {
+	return l.importJob.Load(ctx, id)
+}
+
+// Technology loads the label of a technology/fuel code pair (public data).
+func (l *Loaders) Technology(ctx context.Context, k technology.Key) (models.Technology, error) {
+	return l.technology.Load(ctx, k)
 }
 
 // MeasurementLedgerState loads the ledger state of the viewer's measurement of

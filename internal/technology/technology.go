@@ -54,3 +54,23 @@ func (s *Service) Labels(ctx context.Context) ([]string, error) {
 	}
 	return labels, nil
 }
+
+// Key identifies a technology.
+type Key struct{ TechnologyCode, FuelCode string }
+
+// ByKeys returns the technologies among keys, keyed by them.
+func (s *Service) ByKeys(ctx context.Context, keys []Key) (map[Key]models.Technology, error) {
+	pairs := make([][]string, len(keys))
+	for i, k := range keys {
+		pairs[i] = []string{k.TechnologyCode, k.FuelCode}
+	}
+	var rows []models.Technology
+	if err := s.db.NewSelect().Model(&rows).Where("(t.technology_code, t.fuel_code) IN (?)", bun.In(pairs)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("load technologies: %w", err)
+	}
+	out := make(map[Key]models.Technology, len(rows))
+	for _, r := range rows {
+		out[Key{r.TechnologyCode, r.FuelCode}] = r
+	}
+	return out, nil
+}

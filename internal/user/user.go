@@ -46,7 +46,7 @@ func (s *Service) Ensure(ctx context.Context, subject string) (models.User, erro
 	// DO UPDATE (a no-op write) instead of DO NOTHING so RETURNING yields the row either way.
 	_, err := s.db.NewInsert().Model(&u).
 		On("CONFLICT (subject) DO UPDATE").Set("subject = EXCLUDED.subject").
-		Returning("id, created_at").
+		Returning("id, created_at, account_reference").
 		Exec(ctx)
 	if err != nil {
 		return models.User{}, fmt.Errorf("ensure user: %w", err)

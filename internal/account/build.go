@@ -1,0 +1,253 @@
+package account
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/originhub/originhub/internal/ledger"
+	"github.com/originhub/originhub/models"
+)
+
+// builder collects one operation's ledger transactions and row changes. Nothing is written
+// until finish: the batch id, which every row refers to, is known only once the batch is
+// built.
+type builder struct {
+	s      *Service
+	tx     bun.Tx
+	owner  int64
+	master *ledger.Key
+	now    time.Time
+
+	txs    []ledger.Tx
+	parts  []models.Ggo
+	spent  []spend
+	amount models.WattHours
+}
+
+// spend is a consumed GGO and what it becomes when the batch commits.
+type spend struct {
+	id       int64
+	next     models.GgoState
+	retireMP *int64
+}
+
+func (s *Service) newBuilder(ctx context.Context, tx bun.Tx, owner int64) (*builder, error) {
+	master, err := s.wallets.Master(ctx, tx, owner)
+	if err != nil {
+		return nil, fmt.Errorf("open wallet: %w", err)
+	}
+	return &builder{s: s, tx: tx, owner: owner, master: master, now: s.clock()}, nil
+}
+
+// keyOf derives the key that owns g in its owner's wallet.
+func (b *builder) keyOf(g models.Ggo) (*ledger.Key, error) {
+	if g.UserID != b.owner {
+		return nil, fmt.Errorf("ggo %d is not the operation owner's", g.ID)
+	}
+	k, err := b.master.DerivePath(g.KeyPath)
+	if err != nil {
+		return nil, fmt.Errorf("derive key of ggo %d: %w", g.ID, err)
+	}
+	if k.Address(ledger.PrefixGGO) != g.Address {
+		return nil, fmt.Errorf("key of ggo %d does not match its address", g.ID)
+	}
+	return k, nil
+}
+
+// newKey reserves the next traded-GGO key of user. It runs outside the operation's
+// transaction so the wallet row is not held locked until the commit (which would serialise
+// every operation of an account); an index reserved by a rolled-back operation is a gap,
+// which is harmless.
+func (b *builder) newKey(ctx context.Context, user int64) (*ledger.Key, string, error) {
+	k, key, err := b.s.wallets.NextTradedGGOKey(ctx, b.s.db, user)
+	if err != nil {
+		return nil, "", fmt.Errorf("reserve key: %w", err)
+	}
+	return key, "m/0/" + strconv.FormatUint(uint64(k), 10), nil
+}
+
+// part returns a new GGO derived from src for owner, copying provenance.
+func part(src models.Ggo, owner int64, origin models.GgoOrigin, amount models.WattHours, key *ledger.Key, path string) models.Ggo {
+	root := src.RootID
+	if root == nil {
+		id := src.ID
+		root = &id
+	}
+	parent := src.ID
+	p := src
+	p.ID = 0
+	p.UserID, p.Origin, p.AmountWh = owner, origin, amount
+	p.ParentID, p.RootID = &parent, root
+	p.Address, p.KeyPath = key.Address(ledger.PrefixGGO), path
+	p.State, p.NextState, p.RetireMeteringPointID, p.RetiredAt = models.GgoPending, nil, nil, nil
+	p.ReceivedFromUserID = nil
+	if origin == models.GgoReceived {
+		from := src.UserID
+		p.ReceivedFromUserID = &from
+	}
+	p.CreatedAt, p.UpdatedAt = time.Time{}, time.Time{}
+	return p
+}
+
+// transferWhole moves all of g to recipient.
+func (b *builder) transferWhole(ctx context.Context, g models.Ggo, recipient int64) error {
+	gk, err := b.keyOf(g)
+	if err != nil {
+		return err
+	}
+	dk, path, err := b.newKey(ctx, recipient)
+	if err != nil {
+		return err
+	}
+	t, err := ledger.TransferGGO(gk, g.Address, dk.Address(ledger.PrefixGGO))
+	if err != nil {
+		return fmt.Errorf("transfer ggo %d: %w", g.ID, err)
+	}
+	b.txs = append(b.txs, t)
+	b.parts = append(b.parts, part(g, recipient, models.GgoReceived, g.AmountWh, dk, path))
+	b.spent = append(b.spent, spend{id: g.ID, next: models.GgoTransferred})
+	return nil
+}
+
+// share is one part of a split: its owner, amount and, for a retire part, the consumption
+// point it will be retired to.
+type share struct {
+	owner    int64
+	amount   models.WattHours
+	retireMP *int64
+}
+
+// split splits g into shares (which must sum to it) and returns the new parts' indexes in
+// b.parts, in share order.
+func (b *builder) split(ctx context.Context, g models.Ggo, shares []share) ([]int, error) {
+	var sum models.WattHours
+	for _, sh := range shares {
+		if sh.amount <= 0 {
+			return nil, fmt.Errorf("split of ggo %d: part of %d Wh", g.ID, sh.amount)
+		}
+		sum += sh.amount
+	}
+	if sum != g.AmountWh {
+		return nil, fmt.Errorf("split of ggo %d: parts sum to %d Wh, want %d", g.ID, sum, g.AmountWh)
+	}
+	gk, err := b.keyOf(g)
+	if err != nil {
+		return nil, err
+	}
+	parts := make([]ledger.SplitPart, len(shares))
+	idx := make([]int, len(shares))
+	for i, sh := range shares {
+		k, path, err := b.newKey(ctx, sh.owner)
+		if err != nil {
+			return nil, err
+		}
+		origin := models.GgoPart
+		if sh.owner != g.UserID {
+			origin = models.GgoReceived
+		}
+		p := part(g, sh.owner, origin, sh.amount, k, path)
+		p.RetireMeteringPointID = sh.retireMP
+		parts[i] = ledger.SplitPart{Address: p.Address, Amount: int64(sh.amount)}
+		idx[i] = len(b.parts)
+		b.parts = append(b.parts, p)
+	}
+	t, err := ledger.SplitGGO(gk, g.Address, parts)
+	if err != nil {
+		return nil, fmt.Errorf("split ggo %d: %w", g.ID, err)
+	}
+	b.txs = append(b.txs, t)
+	b.spent = append(b.spent, spend{id: g.ID, next: models.GgoSplit})
+	return idx, nil
+}
+
+// retirement is one GGO (stored, or a part of this operation) retired to a measurement.
+type retirement struct {
+	existing *models.Ggo // a stored GGO retired whole
+	partIdx  int         // else: the index of a part in b.parts
+}
+
+// retire retires rs to the consumption measurement of mp at hour, with its settlement.
+func (b *builder) retire(ctx context.Context, mp models.MeteringPoint, hour time.Time, measurementAddress string, rs []retirement) error {
+	mpKey, err := b.s.wallets.MeteringPointKey(ctx, b.tx, mp.ID)
+	if err != nil {
+		return fmt.Errorf("key of %s: %w", mp.GSRN, err)
+	}
+	hourKey, err := mpKey.MeasurementKey(hour)
+	if err != nil {
+		return err
+	}
+	if hourKey.Address(ledger.PrefixMeasurement) != measurementAddress {
+		return fmt.Errorf("measurement address of %s at %s does not match its key", mp.GSRN, hour.Format(time.RFC3339))
+	}
+	ggos := make([]ledger.RetiredGGO, len(rs))
+	mpID := mp.ID
+	for i, r := range rs {
+		if r.existing != nil {
+			k, err := b.keyOf(*r.existing)
+			if err != nil {
+				return err
+			}
+			ggos[i] = ledger.RetiredGGO{Key: k, Address: r.existing.Address}
+			b.spent = append(b.spent, spend{id: r.existing.ID, next: models.GgoRetired, retireMP: &mpID})
+			continue
+		}
+		p := b.parts[r.partIdx]
+		k, err := b.master.DerivePath(p.KeyPath)
+		if err != nil {
+			return err
+		}
+		ggos[i] = ledger.RetiredGGO{Key: k, Address: p.Address}
+	}
+	txs, err := ledger.RetireGGO(hourKey, measurementAddress, ggos)
+	if err != nil {
+		return fmt.Errorf("retire to %s at %s: %w", mp.GSRN, hour.Format(time.RFC3339), err)
+	}
+	b.txs = append(b.txs, txs...)
+	return nil
+}
+
+// finish builds the batch and writes the operation, its outbox batch, the new parts and the
+// consumed GGOs' locks, all in the builder's transaction.
+func (b *builder) finish(ctx context.Context, op *models.GgoOperation) (string, error) {
+	if len(b.txs) == 0 {
+		return "", &InputError{Field: "input", Message: "nothing to do"}
+	}
+	batch, err := ledger.NewBatch(b.master, b.txs...)
+	if err != nil {
+		return "", fmt.Errorf("build batch: %w", err)
+	}
+	if err := b.s.outbox.Write(ctx, b.tx, batch, b.owner, OperationKind); err != nil {
+		return "", err
+	}
+	op.BatchID = &batch.ID
+	op.State = models.OperationPending
+	if _, err := b.tx.NewInsert().Model(op).Returning("id, created_at").Exec(ctx); err != nil {
+		return "", fmt.Errorf("record operation: %w", err)
+	}
+	for i := range b.parts {
+		b.parts[i].BatchID, b.parts[i].OperationID = &batch.ID, &op.ID
+	}
+	if len(b.parts) > 0 {
+		if _, err := b.tx.NewInsert().Model(&b.parts).Exec(ctx); err != nil {
+			return "", fmt.Errorf("record parts: %w", err)
+		}
+	}
+	for _, sp := range b.spent {
+		next := sp.next
+		res, err := b.tx.NewUpdate().Model((*models.Ggo)(nil)).
+			Set("state = 'LOCKED', next_state = ?, batch_id = ?, operation_id = ?, retire_metering_point_id = ?, updated_at = now()", next, batch.ID, op.ID, sp.retireMP).
+			Where("g.id = ? AND g.state = 'STORED'", sp.id).Exec(ctx)
+		if err != nil {
+			return "", fmt.Errorf("lock ggo %d: %w", sp.id, err)
+		}
+		// The row was locked FOR UPDATE when picked, so it must still be STORED.
+		if n, _ := res.RowsAffected(); n != 1 {
+			return "", fmt.Errorf("lock ggo %d: %w", sp.id, ErrConflict)
+		}
+	}
+	return batch.ID, nil
+}

@@ -1,0 +1,206 @@
+package account
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/originhub/originhub/internal/ledger"
+	"github.com/originhub/originhub/internal/ledger/outbox"
+	"github.com/originhub/originhub/internal/ledger/publish"
+	"github.com/originhub/originhub/internal/ledger/wallet"
+	"github.com/originhub/originhub/models"
+)
+
+// OperationKind is the outbox kind of transfer, retire and compose batches.
+const OperationKind = "GGO_OPERATION"
+
+// Config configures the account service.
+type Config struct {
+	// ExpireAfter is a GGO's lifetime from its issue time (the reference's GGO_EXPIRE_TIME).
+	ExpireAfter time.Duration
+	// MaxGgosPerOperation bounds the GGOs one operation may consume (one ledger batch).
+	MaxGgosPerOperation int
+}
+
+// Service is the GGO wallet.
+type Service struct {
+	db      *bun.DB
+	wallets *wallet.Service
+	outbox  *outbox.Service
+	cfg     Config
+	log     *slog.Logger
+	clock   func() time.Time
+}
+
+// NewService returns a Service.
+func NewService(db *bun.DB, wallets *wallet.Service, ob *outbox.Service, cfg Config, log *slog.Logger, clock func() time.Time) *Service {
+	if cfg.ExpireAfter == 0 {
+		cfg.ExpireAfter = 90 * 24 * time.Hour
+	}
+	if cfg.MaxGgosPerOperation == 0 {
+		cfg.MaxGgosPerOperation = 200
+	}
+	return &Service{db: db, wallets: wallets, outbox: ob, cfg: cfg, log: log, clock: clock}
+}
+
+// Issue is the publish.Extra that issues a GGO for a production hour in the same batch as
+// its measurement: one GGO per hour with energy and known technology, at the GGO address
+// of the hour's key, owned by the metering point's owner. The GGO is PENDING until the
+// batch commits (IssueHooks).
+func (s *Service) Issue(ctx context.Context, tx bun.IDB, _ *ledger.Key, h publish.Hour) ([]ledger.Tx, error) {
+	mp, m := h.Point, h.Measurement
+	if mp.Type != models.MeteringPointProduction || m.AmountWh <= 0 || mp.TechnologyCode == nil || mp.FuelCode == nil {
+		return nil, nil
+	}
+	addr := h.Key.Address(ledger.PrefixGGO)
+	issue, err := ledger.IssueGGO(h.Key, ledger.Issue{
+		MeasurementAddress: h.Address, GGOAddress: addr, TechType: *mp.TechnologyCode, FuelType: *mp.FuelCode,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("issue ggo for %s at %s: %w", mp.GSRN, m.BeginAt.UTC().Format(time.RFC3339), err)
+	}
+	var keyIndex int
+	if err := tx.NewRaw("SELECT key_index FROM metering_points WHERE id = ?", mp.ID).Scan(ctx, &keyIndex); err != nil {
+		return nil, fmt.Errorf("key index of %s: %w", mp.GSRN, err)
+	}
+	t, err := ledger.MeasurementIndex(m.BeginAt.UTC())
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock()
+	mpID := mp.ID
+	g := models.Ggo{
+		UserID: mp.UserID, MeteringPointID: &mpID, BeginAt: m.BeginAt.UTC(), EndAt: m.BeginAt.UTC().Add(time.Hour),
+		AmountWh: m.AmountWh, Sector: mp.Sector, TechnologyCode: *mp.TechnologyCode, FuelCode: *mp.FuelCode,
+		State: models.GgoPending, Origin: models.GgoIssued, Address: addr,
+		KeyPath:  "m/1/" + strconv.Itoa(keyIndex) + "/" + strconv.FormatUint(uint64(t), 10),
+		IssuedAt: now, ExpiresAt: now.Add(s.cfg.ExpireAfter),
+	}
+	// A re-published hour (its earlier batch was INVALID and rolled back) issues again; the
+	// unique index on (metering point, hour) of issued GGOs makes a second live one impossible.
+	if _, err := tx.NewInsert().Model(&g).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("record issued ggo: %w", err)
+	}
+	if _, err := tx.NewUpdate().Model(&g).Set("root_id = id").WherePK().Exec(ctx); err != nil {
+		return nil, fmt.Errorf("record issued ggo root: %w", err)
+	}
+	return []ledger.Tx{issue}, nil
+}
+
+// IssueHooks finalise the GGOs issued in a publication batch: STORED when it commits,
+// removed when it is refused. They run before the publication's own hooks, while its
+// publication rows still tell which hours the batch carried.
+func IssueHooks() outbox.Hooks {
+	const hours = `(g.metering_point_id, g.begin_at) IN (SELECT metering_point_id, begin_at FROM measurement_publications WHERE batch_id = ?)`
+	return outbox.Hooks{
+		OnCommitted: func(ctx context.Context, tx bun.IDB, b models.LedgerBatch) error {
+			_, err := tx.NewUpdate().Model((*models.Ggo)(nil)).
+				Set("state = 'STORED', updated_at = now()").
+				Where("g.origin = 'ISSUED' AND g.state = 'PENDING'").Where(hours, b.ID).Exec(ctx)
+			if err != nil {
+				return fmt.Errorf("store ggos issued in %s: %w", b.ID, err)
+			}
+			return nil
+		},
+		OnInvalid: func(ctx context.Context, tx bun.IDB, b models.LedgerBatch) error {
+			_, err := tx.NewDelete().Model((*models.Ggo)(nil)).
+				Where("g.origin = 'ISSUED' AND g.state = 'PENDING'").Where(hours, b.ID).Exec(ctx)
+			if err != nil {
+				return fmt.Errorf("remove ggos issued in %s: %w", b.ID, err)
+			}
+			return nil
+		},
+	}
+}
+
+// Chain runs hooks in order; the first error stops them.
+func Chain(hs ...outbox.Hooks) outbox.Hooks {
+	return outbox.Hooks{
+		OnCommitted: func(ctx context.Context, tx bun.IDB, b models.LedgerBatch) error {
+			for _, h := range hs {
+				if h.OnCommitted != nil {
+					if err := h.OnCommitted(ctx, tx, b); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		},
+		OnInvalid: func(ctx context.Context, tx bun.IDB, b models.LedgerBatch) error {
+			for _, h := range hs {
+				if h.OnInvalid != nil {
+					if err := h.OnInvalid(ctx, tx, b); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		},
+	}
+}
+
+// OperationHooks finalise transfers, retires and composes. Committed: consumed GGOs take
+// their next state, new parts become STORED (RETIRED for retire parts), the operation
+// COMMITTED. Refused: new parts are removed, consumed GGOs are STORED again, the operation
+// FAILED with the ledger's message. Both are guarded by the current states, so running one
+// twice changes nothing.
+func OperationHooks() outbox.Hooks {
+	return outbox.Hooks{
+		OnCommitted: func(ctx context.Context, tx bun.IDB, b models.LedgerBatch) error {
+			if _, err := tx.NewUpdate().Model((*models.Ggo)(nil)).
+				Set("state = g.next_state, next_state = NULL, retired_at = CASE WHEN g.next_state = 'RETIRED' THEN now() END, updated_at = now()").
+				Where("g.batch_id = ? AND g.state = 'LOCKED'", b.ID).Exec(ctx); err != nil {
+				return fmt.Errorf("spend ggos of %s: %w", b.ID, err)
+			}
+			if _, err := tx.NewUpdate().Model((*models.Ggo)(nil)).
+				Set("state = CASE WHEN g.retire_metering_point_id IS NULL THEN 'STORED' ELSE 'RETIRED' END").
+				Set("retired_at = CASE WHEN g.retire_metering_point_id IS NULL THEN NULL ELSE now() END, updated_at = now()").
+				Where("g.batch_id = ? AND g.state = 'PENDING'", b.ID).Exec(ctx); err != nil {
+				return fmt.Errorf("store parts of %s: %w", b.ID, err)
+			}
+			_, err := tx.NewUpdate().Model((*models.GgoOperation)(nil)).
+				Set("state = 'COMMITTED', finished_at = now()").Where("batch_id = ? AND state = 'PENDING'", b.ID).Exec(ctx)
+			if err != nil {
+				return fmt.Errorf("commit operation of %s: %w", b.ID, err)
+			}
+			return nil
+		},
+		OnInvalid: func(ctx context.Context, tx bun.IDB, b models.LedgerBatch) error {
+			if _, err := tx.NewDelete().Model((*models.Ggo)(nil)).Where("g.batch_id = ? AND g.state = 'PENDING'", b.ID).Exec(ctx); err != nil {
+				return fmt.Errorf("remove parts of %s: %w", b.ID, err)
+			}
+			if _, err := tx.NewUpdate().Model((*models.Ggo)(nil)).
+				Set("state = 'STORED', next_state = NULL, batch_id = NULL, operation_id = NULL, retire_metering_point_id = NULL, updated_at = now()").
+				Where("g.batch_id = ? AND g.state = 'LOCKED'", b.ID).Exec(ctx); err != nil {
+				return fmt.Errorf("release ggos of %s: %w", b.ID, err)
+			}
+			msg := "refused by the ledger"
+			if b.Error != nil {
+				msg = *b.Error
+			}
+			_, err := tx.NewUpdate().Model((*models.GgoOperation)(nil)).
+				Set("state = 'FAILED', error = ?, finished_at = now()", msg).Where("batch_id = ? AND state = 'PENDING'", b.ID).Exec(ctx)
+			if err != nil {
+				return fmt.Errorf("fail operation of %s: %w", b.ID, err)
+			}
+			return nil
+		},
+	}
+}
+
+// ExpireDue marks STORED GGOs whose expiry passed as EXPIRED and returns how many.
+func (s *Service) ExpireDue(ctx context.Context) (int64, error) {
+	res, err := s.db.NewUpdate().Model((*models.Ggo)(nil)).
+		Set("state = 'EXPIRED', updated_at = now()").
+		Where("g.state = 'STORED' AND g.expires_at <= ?", s.clock()).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("expire ggos: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}

@@ -1,0 +1,1 @@
+DROP INDEX import_jobs_open_user_measurements_idx;

@@ -1,0 +1,5 @@
+DROP TABLE energy_mix_defaults;
+
+--bun:split
+
+DROP TABLE energy_mix;

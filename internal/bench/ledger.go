@@ -285,6 +285,14 @@ func e2e(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.Listen
 		if _, err := a.DB.ExecContext(ctx, "INSERT INTO measurements (metering_point_id, begin_at, amount_wh) VALUES (?, ?, ?)", mpID, begin, 1000+i); err != nil {
 			return nil, fmt.Errorf("create measurement: %w", err)
 		}
+		// The wallet and the point's key index exist from onboarding on; the timed change
+		// is the publication itself.
+		if err := a.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			_, err := a.Wallets.MeteringPointKey(ctx, tx, mpID)
+			return err
+		}); err != nil {
+			return nil, fmt.Errorf("create wallet: %w", err)
+		}
 		tok, err := a.DevIssuer.Mint(u.Subject, time.Hour)
 		if err != nil {
 			return nil, err

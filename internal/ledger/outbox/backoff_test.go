@@ -12,10 +12,11 @@ func TestBackoffDelay(t *testing.T) {
 		want  time.Duration
 	}{
 		{0, 200 * time.Millisecond},
-		{1, 300 * time.Millisecond},
-		{2, 450 * time.Millisecond},
-		{3, 675 * time.Millisecond},
-		{4, time.Second}, // 1012.5 ms capped
+		{1, 100 * time.Millisecond},
+		{2, 150 * time.Millisecond},
+		{3, 225 * time.Millisecond},
+		{6, 759375 * time.Microsecond},
+		{7, time.Second}, // 1139 ms capped
 		{50, time.Second},
 	}
 	for _, tc := range tests {

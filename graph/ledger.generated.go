@@ -860,6 +860,13 @@ func (ec *executionContext) marshalNLedgerBatchStatus2githubᚗcomᚋoriginhub�
 	return res
 }
 
+func (ec *executionContext) marshalOLedgerBatch2ᚖgithubᚗcomᚋoriginhubᚋoriginhubᚋmodelsᚐLedgerBatch(ctx context.Context, sel ast.SelectionSet, v *models.LedgerBatch) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._LedgerBatch(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOLedgerBatchFilter2ᚖgithubᚗcomᚋoriginhubᚋoriginhubᚋgraphᚐLedgerBatchFilter(ctx context.Context, v any) (*LedgerBatchFilter, error) {
 	if v == nil {
 		return nil, nil

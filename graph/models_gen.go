@@ -21,6 +21,65 @@ type Address struct {
 	MunicipalityCode string `json:"municipalityCode"`
 }
 
+type ComposeGgoInput struct {
+	Ggo            string                 `json:"ggo"`
+	Transfers      []ComposeTransferInput `json:"transfers,omitempty"`
+	Retires        []ComposeRetireInput   `json:"retires,omitempty"`
+	IdempotencyKey *string                `json:"idempotencyKey,omitempty"`
+}
+
+type ComposeRetireInput struct {
+	Gsrn   string           `json:"gsrn"`
+	Amount models.WattHours `json:"amount"`
+}
+
+type ComposeTransferInput struct {
+	Recipient string           `json:"recipient"`
+	Amount    models.WattHours `json:"amount"`
+	Reference *string          `json:"reference,omitempty"`
+}
+
+type CreateWebhookSubscriptionInput struct {
+	Event models.WebhookEvent `json:"event"`
+	// An absolute http(s) URL without credentials, at most 2048 characters.
+	URL string `json:"url"`
+	// Optional own signing secret, 16 to 256 bytes; without it deliveries are signed with the platform's WEBHOOK_SECRET.
+	Secret *string `json:"secret,omitempty"`
+}
+
+type CreateWebhookSubscriptionPayload struct {
+	Subscription *models.WebhookSubscription `json:"subscription,omitempty"`
+	// CONFLICT when the caller already subscribed this URL to this event; BAD_USER_INPUT for a bad URL or secret.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+type DeleteWebhookSubscriptionInput struct {
+	ID string `json:"id"`
+}
+
+type DeleteWebhookSubscriptionPayload struct {
+	DeletedID  *string     `json:"deletedId,omitempty"`
+	UserErrors []UserError `json:"userErrors"`
+}
+
+type GgoFilter struct {
+	State  []models.GgoState  `json:"state,omitempty"`
+	Origin []models.GgoOrigin `json:"origin,omitempty"`
+	Begin  *TimeRange         `json:"begin,omitempty"`
+	Sector []models.Sector    `json:"sector,omitempty"`
+	// Technology labels, e.g. Wind.
+	Technology []string `json:"technology,omitempty"`
+	// Issuing production metering points.
+	Gsrn []string `json:"gsrn,omitempty"`
+}
+
+type GgoOperationPayload struct {
+	Operation  *models.GgoOperation `json:"operation,omitempty"`
+	UserErrors []UserError          `json:"userErrors"`
+	// With a shortage: how much was available.
+	Available *models.WattHours `json:"available,omitempty"`
+}
+
 type ImportMeasurementsInput struct {
 	// Import only this metering point; all of the caller's when absent.
 	Gsrn *string `json:"gsrn,omitempty"`
@@ -59,6 +118,28 @@ type Mutation struct {
 type Query struct {
 }
 
+type RedeliverWebhookInput struct {
+	DeliveryID string `json:"deliveryId"`
+}
+
+type RedeliverWebhookPayload struct {
+	// The new delivery, queued now.
+	Delivery   *models.WebhookDelivery `json:"delivery,omitempty"`
+	UserErrors []UserError             `json:"userErrors"`
+}
+
+type RetireGgosInput struct {
+	// One of the caller's consumption metering points.
+	Gsrn string `json:"gsrn"`
+	// The hours to cover (at most 31 days).
+	Begin *TimeRange `json:"begin"`
+	// At most this much in all; default: as much as consumed.
+	Amount *models.WattHours `json:"amount,omitempty"`
+	// Only GGOs of these technologies.
+	Technology     []string `json:"technology,omitempty"`
+	IdempotencyKey *string  `json:"idempotencyKey,omitempty"`
+}
+
 type StartElOverblikOnboardingPayload struct {
 	// Open this URL in the browser to grant OriginHub access in ElOverblik.
 	URL        *string     `json:"url,omitempty"`
@@ -81,6 +162,19 @@ type TimeRange struct {
 	Lt  *time.Time `json:"lt,omitempty"`
 }
 
+type TransferGgosInput struct {
+	// How much to send, in Wh.
+	Amount models.WattHours `json:"amount"`
+	// The recipient's account reference (User.accountReference).
+	Recipient string `json:"recipient"`
+	// Which GGOs may be used (state is ignored: only STORED ones move).
+	Where *GgoFilter `json:"where,omitempty"`
+	// Free text both parties see, e.g. an agreement.
+	Reference *string `json:"reference,omitempty"`
+	// Repeating a key returns the first operation instead of transferring twice.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
 // A field of the input that the operation refused, and why.
 type UserError struct {
 	// Path to the input field, e.g. `["input", "amount"]`; empty when it concerns the whole input.
@@ -88,6 +182,71 @@ type UserError struct {
 	Message string   `json:"message"`
 	// BAD_USER_INPUT, NOT_FOUND, FORBIDDEN or CONFLICT.
 	Code string `json:"code"`
+}
+
+type WebhookDeliveryFilter struct {
+	Event          *models.WebhookEvent         `json:"event,omitempty"`
+	State          *models.WebhookDeliveryState `json:"state,omitempty"`
+	SubscriptionID *string                      `json:"subscriptionId,omitempty"`
+}
+
+type GgoGroupBy string
+
+const (
+	GgoGroupByTechnology GgoGroupBy = "TECHNOLOGY"
+	GgoGroupBySector     GgoGroupBy = "SECTOR"
+	GgoGroupByState      GgoGroupBy = "STATE"
+	GgoGroupByOrigin     GgoGroupBy = "ORIGIN"
+)
+
+var AllGgoGroupBy = []GgoGroupBy{
+	GgoGroupByTechnology,
+	GgoGroupBySector,
+	GgoGroupByState,
+	GgoGroupByOrigin,
+}
+
+func (e GgoGroupBy) IsValid() bool {
+	switch e {
+	case GgoGroupByTechnology, GgoGroupBySector, GgoGroupByState, GgoGroupByOrigin:
+		return true
+	}
+	return false
+}
+
+func (e GgoGroupBy) String() string {
+	return string(e)
+}
+
+func (e *GgoGroupBy) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = GgoGroupBy(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid GgoGroupBy", str)
+	}
+	return nil
+}
+
+func (e GgoGroupBy) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *GgoGroupBy) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e GgoGroupBy) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 type MeasurementGroupBy string

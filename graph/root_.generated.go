@@ -21,6 +21,9 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Ggo() GgoResolver
+	GgoOperation() GgoOperationResolver
+	GgoSummaryPoint() GgoSummaryPointResolver
 	ImportJob() ImportJobResolver
 	LedgerBatch() LedgerBatchResolver
 	Measurement() MeasurementResolver
@@ -31,6 +34,8 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
 	User() UserResolver
+	WebhookDelivery() WebhookDeliveryResolver
+	WebhookSubscription() WebhookSubscriptionResolver
 }
 
 type DirectiveRoot struct {
@@ -47,10 +52,95 @@ type ComplexityRoot struct {
 		StreetName       func(childComplexity int) int
 	}
 
+	CreateWebhookSubscriptionPayload struct {
+		Subscription func(childComplexity int) int
+		UserErrors   func(childComplexity int) int
+	}
+
+	DeleteWebhookSubscriptionPayload struct {
+		DeletedID  func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	ElOverblikLink struct {
 		GrantedAt   func(childComplexity int) int
 		RequestedAt func(childComplexity int) int
 		State       func(childComplexity int) int
+	}
+
+	Ggo struct {
+		Address        func(childComplexity int) int
+		AmountWh       func(childComplexity int) int
+		BeginAt        func(childComplexity int) int
+		EndAt          func(childComplexity int) int
+		ExpiresAt      func(childComplexity int) int
+		FuelCode       func(childComplexity int) int
+		ID             func(childComplexity int) int
+		IssuedAt       func(childComplexity int) int
+		LedgerBatch    func(childComplexity int) int
+		MeteringPoint  func(childComplexity int) int
+		Origin         func(childComplexity int) int
+		ReceivedFrom   func(childComplexity int) int
+		RetiredAt      func(childComplexity int) int
+		RetiredTo      func(childComplexity int) int
+		Sector         func(childComplexity int) int
+		State          func(childComplexity int) int
+		Technology     func(childComplexity int) int
+		TechnologyCode func(childComplexity int) int
+	}
+
+	GgoConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	GgoEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	GgoOperation struct {
+		AmountWh      func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		Error         func(childComplexity int) int
+		FinishedAt    func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Kind          func(childComplexity int) int
+		LedgerBatch   func(childComplexity int) int
+		MeteringPoint func(childComplexity int) int
+		Recipient     func(childComplexity int) int
+		Reference     func(childComplexity int) int
+		State         func(childComplexity int) int
+	}
+
+	GgoOperationConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	GgoOperationEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	GgoOperationPayload struct {
+		Available  func(childComplexity int) int
+		Operation  func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	GgoSummaryPoint struct {
+		AmountWh   func(childComplexity int) int
+		Begin      func(childComplexity int) int
+		Count      func(childComplexity int) int
+		Origin     func(childComplexity int) int
+		Sector     func(childComplexity int) int
+		State      func(childComplexity int) int
+		Technology func(childComplexity int) int
 	}
 
 	ImportJob struct {
@@ -179,8 +269,14 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		ComposeGgo                func(childComplexity int, input ComposeGgoInput) int
+		CreateWebhookSubscription func(childComplexity int, input CreateWebhookSubscriptionInput) int
+		DeleteWebhookSubscription func(childComplexity int, input DeleteWebhookSubscriptionInput) int
 		ImportMeasurements        func(childComplexity int, input ImportMeasurementsInput) int
+		RedeliverWebhook          func(childComplexity int, input RedeliverWebhookInput) int
+		RetireGgos                func(childComplexity int, input RetireGgosInput) int
 		StartElOverblikOnboarding func(childComplexity int) int
+		TransferGgos              func(childComplexity int, input TransferGgosInput) int
 	}
 
 	PageInfo struct {
@@ -191,18 +287,29 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		EloverblikLink    func(childComplexity int) int
-		ImportJobs        func(childComplexity int, first *int, after *string, last *int, before *string) int
-		LedgerBatches     func(childComplexity int, where *LedgerBatchFilter, first *int, after *string, last *int, before *string) int
-		Me                func(childComplexity int) int
-		MeasurementSeries func(childComplexity int, where *MeasurementFilter, resolution Resolution, groupBy []MeasurementGroupBy, timeZone *string) int
-		Measurements      func(childComplexity int, where *MeasurementFilter, first *int, after *string, last *int, before *string) int
-		MeteringPoint     func(childComplexity int, gsrn string) int
-		MeteringPoints    func(childComplexity int, where *MeteringPointFilter, first *int, after *string, last *int, before *string) int
-		Node              func(childComplexity int, id string) int
-		Nodes             func(childComplexity int, ids []string) int
-		Technologies      func(childComplexity int, where *TechnologyFilter, first *int, after *string, last *int, before *string) int
-		TechnologyLabels  func(childComplexity int) int
+		AvailableAmount      func(childComplexity int, where *GgoFilter) int
+		EloverblikLink       func(childComplexity int) int
+		GgoOperations        func(childComplexity int, first *int, after *string, last *int, before *string) int
+		GgoSummary           func(childComplexity int, where *GgoFilter, resolution Resolution, groupBy []GgoGroupBy, fillGaps *bool, timeZone *string) int
+		Ggos                 func(childComplexity int, where *GgoFilter, first *int, after *string, last *int, before *string) int
+		ImportJobs           func(childComplexity int, first *int, after *string, last *int, before *string) int
+		LedgerBatches        func(childComplexity int, where *LedgerBatchFilter, first *int, after *string, last *int, before *string) int
+		Me                   func(childComplexity int) int
+		MeasurementSeries    func(childComplexity int, where *MeasurementFilter, resolution Resolution, groupBy []MeasurementGroupBy, timeZone *string) int
+		Measurements         func(childComplexity int, where *MeasurementFilter, first *int, after *string, last *int, before *string) int
+		MeteringPoint        func(childComplexity int, gsrn string) int
+		MeteringPoints       func(childComplexity int, where *MeteringPointFilter, first *int, after *string, last *int, before *string) int
+		Node                 func(childComplexity int, id string) int
+		Nodes                func(childComplexity int, ids []string) int
+		Technologies         func(childComplexity int, where *TechnologyFilter, first *int, after *string, last *int, before *string) int
+		TechnologyLabels     func(childComplexity int) int
+		WebhookDeliveries    func(childComplexity int, where *WebhookDeliveryFilter, first *int, after *string, last *int, before *string) int
+		WebhookSubscriptions func(childComplexity int, first *int, after *string, last *int, before *string) int
+	}
+
+	RedeliverWebhookPayload struct {
+		Delivery   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	StartElOverblikOnboardingPayload struct {
@@ -234,15 +341,75 @@ type ComplexityRoot struct {
 	}
 
 	User struct {
-		CreatedAt func(childComplexity int) int
-		ID        func(childComplexity int) int
-		Subject   func(childComplexity int) int
+		AccountReference func(childComplexity int) int
+		CreatedAt        func(childComplexity int) int
+		ID               func(childComplexity int) int
+		Subject          func(childComplexity int) int
 	}
 
 	UserError struct {
 		Code    func(childComplexity int) int
 		Field   func(childComplexity int) int
 		Message func(childComplexity int) int
+	}
+
+	WebhookDelivery struct {
+		AttemptLog     func(childComplexity int) int
+		Attempts       func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		Event          func(childComplexity int) int
+		EventID        func(childComplexity int) int
+		FinishedAt     func(childComplexity int) int
+		ID             func(childComplexity int) int
+		LastAttemptAt  func(childComplexity int) int
+		LastError      func(childComplexity int) int
+		LastStatusCode func(childComplexity int) int
+		MaxAttempts    func(childComplexity int) int
+		NextAttemptAt  func(childComplexity int) int
+		RedeliveryOf   func(childComplexity int) int
+		State          func(childComplexity int) int
+		SubscriptionID func(childComplexity int) int
+		URL            func(childComplexity int) int
+	}
+
+	WebhookDeliveryAttempt struct {
+		Attempt    func(childComplexity int) int
+		DurationMs func(childComplexity int) int
+		Error      func(childComplexity int) int
+		StartedAt  func(childComplexity int) int
+		StatusCode func(childComplexity int) int
+	}
+
+	WebhookDeliveryConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	WebhookDeliveryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	WebhookSubscription struct {
+		CreatedAt    func(childComplexity int) int
+		Event        func(childComplexity int) int
+		HasOwnSecret func(childComplexity int) int
+		ID           func(childComplexity int) int
+		URL          func(childComplexity int) int
+	}
+
+	WebhookSubscriptionConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	WebhookSubscriptionEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 }
 
@@ -297,6 +464,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Address.StreetName(childComplexity), true
 
+	case "CreateWebhookSubscriptionPayload.subscription":
+		if e.ComplexityRoot.CreateWebhookSubscriptionPayload.Subscription == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateWebhookSubscriptionPayload.Subscription(childComplexity), true
+	case "CreateWebhookSubscriptionPayload.userErrors":
+		if e.ComplexityRoot.CreateWebhookSubscriptionPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateWebhookSubscriptionPayload.UserErrors(childComplexity), true
+
+	case "DeleteWebhookSubscriptionPayload.deletedId":
+		if e.ComplexityRoot.DeleteWebhookSubscriptionPayload.DeletedID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteWebhookSubscriptionPayload.DeletedID(childComplexity), true
+	case "DeleteWebhookSubscriptionPayload.userErrors":
+		if e.ComplexityRoot.DeleteWebhookSubscriptionPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteWebhookSubscriptionPayload.UserErrors(childComplexity), true
+
 	case "ElOverblikLink.grantedAt":
 		if e.ComplexityRoot.ElOverblikLink.GrantedAt == nil {
 			break
@@ -315,6 +508,320 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ElOverblikLink.State(childComplexity), true
+
+	case "Ggo.address":
+		if e.ComplexityRoot.Ggo.Address == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ggo.Address(childComplexity), true
+	case "Ggo.amount":
+		if e.ComplexityRoot.Ggo.AmountWh == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ggo.AmountWh(childComplexity), true
+	case "Ggo.begin":
+		if e.ComplexityRoot.Ggo.BeginAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ggo.BeginAt(childComplexity), true
+	case "Ggo.end":
+		if e.ComplexityRoot.Ggo.EndAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ggo.EndAt(childComplexity), true
+	case "Ggo.expiresAt":
+		if e.ComplexityRoot.Ggo.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ggo.ExpiresAt(childComplexity), true
+	case "Ggo.fuelCode":
+		if e.ComplexityRoot.Ggo.FuelCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ggo.FuelCode(childComplexity), true
+	case "Ggo.id":
+		if e.ComplexityRoot.Ggo.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ggo.ID(childComplexity), true
+	case "Ggo.issuedAt":
+		if e.ComplexityRoot.Ggo.IssuedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ggo.IssuedAt(childComplexity), true
+	case "Ggo.ledgerBatch":
+		if e.ComplexityRoot.Ggo.LedgerBatch == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ggo.LedgerBatch(childComplexity), true
+	case "Ggo.meteringPoint":
+		if e.ComplexityRoot.Ggo.MeteringPoint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ggo.MeteringPoint(childComplexity), true
+	case "Ggo.origin":
+		if e.ComplexityRoot.Ggo.Origin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ggo.Origin(childComplexity), true
+	case "Ggo.receivedFrom":
+		if e.ComplexityRoot.Ggo.ReceivedFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ggo.ReceivedFrom(childComplexity), true
+	case "Ggo.retiredAt":
+		if e.ComplexityRoot.Ggo.RetiredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ggo.RetiredAt(childComplexity), true
+	case "Ggo.retiredTo":
+		if e.ComplexityRoot.Ggo.RetiredTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ggo.RetiredTo(childComplexity), true
+	case "Ggo.sector":
+		if e.ComplexityRoot.Ggo.Sector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ggo.Sector(childComplexity), true
+	case "Ggo.state":
+		if e.ComplexityRoot.Ggo.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ggo.State(childComplexity), true
+	case "Ggo.technology":
+		if e.ComplexityRoot.Ggo.Technology == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ggo.Technology(childComplexity), true
+	case "Ggo.technologyCode":
+		if e.ComplexityRoot.Ggo.TechnologyCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ggo.TechnologyCode(childComplexity), true
+
+	case "GgoConnection.edges":
+		if e.ComplexityRoot.GgoConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoConnection.Edges(childComplexity), true
+	case "GgoConnection.nodes":
+		if e.ComplexityRoot.GgoConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoConnection.Nodes(childComplexity), true
+	case "GgoConnection.pageInfo":
+		if e.ComplexityRoot.GgoConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoConnection.PageInfo(childComplexity), true
+	case "GgoConnection.totalCount":
+		if e.ComplexityRoot.GgoConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoConnection.TotalCount(childComplexity), true
+
+	case "GgoEdge.cursor":
+		if e.ComplexityRoot.GgoEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoEdge.Cursor(childComplexity), true
+	case "GgoEdge.node":
+		if e.ComplexityRoot.GgoEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoEdge.Node(childComplexity), true
+
+	case "GgoOperation.amount":
+		if e.ComplexityRoot.GgoOperation.AmountWh == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoOperation.AmountWh(childComplexity), true
+	case "GgoOperation.createdAt":
+		if e.ComplexityRoot.GgoOperation.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoOperation.CreatedAt(childComplexity), true
+	case "GgoOperation.error":
+		if e.ComplexityRoot.GgoOperation.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoOperation.Error(childComplexity), true
+	case "GgoOperation.finishedAt":
+		if e.ComplexityRoot.GgoOperation.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoOperation.FinishedAt(childComplexity), true
+	case "GgoOperation.id":
+		if e.ComplexityRoot.GgoOperation.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoOperation.ID(childComplexity), true
+	case "GgoOperation.kind":
+		if e.ComplexityRoot.GgoOperation.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoOperation.Kind(childComplexity), true
+	case "GgoOperation.ledgerBatch":
+		if e.ComplexityRoot.GgoOperation.LedgerBatch == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoOperation.LedgerBatch(childComplexity), true
+	case "GgoOperation.meteringPoint":
+		if e.ComplexityRoot.GgoOperation.MeteringPoint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoOperation.MeteringPoint(childComplexity), true
+	case "GgoOperation.recipient":
+		if e.ComplexityRoot.GgoOperation.Recipient == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoOperation.Recipient(childComplexity), true
+	case "GgoOperation.reference":
+		if e.ComplexityRoot.GgoOperation.Reference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoOperation.Reference(childComplexity), true
+	case "GgoOperation.state":
+		if e.ComplexityRoot.GgoOperation.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoOperation.State(childComplexity), true
+
+	case "GgoOperationConnection.edges":
+		if e.ComplexityRoot.GgoOperationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoOperationConnection.Edges(childComplexity), true
+	case "GgoOperationConnection.nodes":
+		if e.ComplexityRoot.GgoOperationConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoOperationConnection.Nodes(childComplexity), true
+	case "GgoOperationConnection.pageInfo":
+		if e.ComplexityRoot.GgoOperationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoOperationConnection.PageInfo(childComplexity), true
+	case "GgoOperationConnection.totalCount":
+		if e.ComplexityRoot.GgoOperationConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoOperationConnection.TotalCount(childComplexity), true
+
+	case "GgoOperationEdge.cursor":
+		if e.ComplexityRoot.GgoOperationEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoOperationEdge.Cursor(childComplexity), true
+	case "GgoOperationEdge.node":
+		if e.ComplexityRoot.GgoOperationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoOperationEdge.Node(childComplexity), true
+
+	case "GgoOperationPayload.available":
+		if e.ComplexityRoot.GgoOperationPayload.Available == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoOperationPayload.Available(childComplexity), true
+	case "GgoOperationPayload.operation":
+		if e.ComplexityRoot.GgoOperationPayload.Operation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoOperationPayload.Operation(childComplexity), true
+	case "GgoOperationPayload.userErrors":
+		if e.ComplexityRoot.GgoOperationPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoOperationPayload.UserErrors(childComplexity), true
+
+	case "GgoSummaryPoint.amount":
+		if e.ComplexityRoot.GgoSummaryPoint.AmountWh == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoSummaryPoint.AmountWh(childComplexity), true
+	case "GgoSummaryPoint.begin":
+		if e.ComplexityRoot.GgoSummaryPoint.Begin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoSummaryPoint.Begin(childComplexity), true
+	case "GgoSummaryPoint.count":
+		if e.ComplexityRoot.GgoSummaryPoint.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoSummaryPoint.Count(childComplexity), true
+	case "GgoSummaryPoint.origin":
+		if e.ComplexityRoot.GgoSummaryPoint.Origin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoSummaryPoint.Origin(childComplexity), true
+	case "GgoSummaryPoint.sector":
+		if e.ComplexityRoot.GgoSummaryPoint.Sector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoSummaryPoint.Sector(childComplexity), true
+	case "GgoSummaryPoint.state":
+		if e.ComplexityRoot.GgoSummaryPoint.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoSummaryPoint.State(childComplexity), true
+	case "GgoSummaryPoint.technology":
+		if e.ComplexityRoot.GgoSummaryPoint.Technology == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoSummaryPoint.Technology(childComplexity), true
 
 	case "ImportJob.attempts":
 		if e.ComplexityRoot.ImportJob.Attempts == nil {
@@ -816,6 +1323,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MeteringPointEdge.Node(childComplexity), true
 
+	case "Mutation.composeGgo":
+		if e.ComplexityRoot.Mutation.ComposeGgo == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_composeGgo_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ComposeGgo(childComplexity, args["input"].(ComposeGgoInput)), true
+	case "Mutation.createWebhookSubscription":
+		if e.ComplexityRoot.Mutation.CreateWebhookSubscription == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createWebhookSubscription_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateWebhookSubscription(childComplexity, args["input"].(CreateWebhookSubscriptionInput)), true
+	case "Mutation.deleteWebhookSubscription":
+		if e.ComplexityRoot.Mutation.DeleteWebhookSubscription == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteWebhookSubscription_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteWebhookSubscription(childComplexity, args["input"].(DeleteWebhookSubscriptionInput)), true
 	case "Mutation.importMeasurements":
 		if e.ComplexityRoot.Mutation.ImportMeasurements == nil {
 			break
@@ -827,12 +1367,45 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ImportMeasurements(childComplexity, args["input"].(ImportMeasurementsInput)), true
+	case "Mutation.redeliverWebhook":
+		if e.ComplexityRoot.Mutation.RedeliverWebhook == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_redeliverWebhook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RedeliverWebhook(childComplexity, args["input"].(RedeliverWebhookInput)), true
+	case "Mutation.retireGgos":
+		if e.ComplexityRoot.Mutation.RetireGgos == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_retireGgos_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RetireGgos(childComplexity, args["input"].(RetireGgosInput)), true
 	case "Mutation.startElOverblikOnboarding":
 		if e.ComplexityRoot.Mutation.StartElOverblikOnboarding == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Mutation.StartElOverblikOnboarding(childComplexity), true
+	case "Mutation.transferGgos":
+		if e.ComplexityRoot.Mutation.TransferGgos == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_transferGgos_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TransferGgos(childComplexity, args["input"].(TransferGgosInput)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -859,12 +1432,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "Query.availableAmount":
+		if e.ComplexityRoot.Query.AvailableAmount == nil {
+			break
+		}
+
+		args, err := ec.field_Query_availableAmount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AvailableAmount(childComplexity, args["where"].(*GgoFilter)), true
 	case "Query.eloverblikLink":
 		if e.ComplexityRoot.Query.EloverblikLink == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.EloverblikLink(childComplexity), true
+	case "Query.ggoOperations":
+		if e.ComplexityRoot.Query.GgoOperations == nil {
+			break
+		}
+
+		args, err := ec.field_Query_ggoOperations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.GgoOperations(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+	case "Query.ggoSummary":
+		if e.ComplexityRoot.Query.GgoSummary == nil {
+			break
+		}
+
+		args, err := ec.field_Query_ggoSummary_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.GgoSummary(childComplexity, args["where"].(*GgoFilter), args["resolution"].(Resolution), args["groupBy"].([]GgoGroupBy), args["fillGaps"].(*bool), args["timeZone"].(*string)), true
+	case "Query.ggos":
+		if e.ComplexityRoot.Query.Ggos == nil {
+			break
+		}
+
+		args, err := ec.field_Query_ggos_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Ggos(childComplexity, args["where"].(*GgoFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.importJobs":
 		if e.ComplexityRoot.Query.ImportJobs == nil {
 			break
@@ -977,6 +1594,41 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.TechnologyLabels(childComplexity), true
+	case "Query.webhookDeliveries":
+		if e.ComplexityRoot.Query.WebhookDeliveries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_webhookDeliveries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WebhookDeliveries(childComplexity, args["where"].(*WebhookDeliveryFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+	case "Query.webhookSubscriptions":
+		if e.ComplexityRoot.Query.WebhookSubscriptions == nil {
+			break
+		}
+
+		args, err := ec.field_Query_webhookSubscriptions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WebhookSubscriptions(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+
+	case "RedeliverWebhookPayload.delivery":
+		if e.ComplexityRoot.RedeliverWebhookPayload.Delivery == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedeliverWebhookPayload.Delivery(childComplexity), true
+	case "RedeliverWebhookPayload.userErrors":
+		if e.ComplexityRoot.RedeliverWebhookPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedeliverWebhookPayload.UserErrors(childComplexity), true
 
 	case "StartElOverblikOnboardingPayload.url":
 		if e.ComplexityRoot.StartElOverblikOnboardingPayload.URL == nil {
@@ -1061,6 +1713,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TechnologyEdge.Node(childComplexity), true
 
+	case "User.accountReference":
+		if e.ComplexityRoot.User.AccountReference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.AccountReference(childComplexity), true
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
 			break
@@ -1099,6 +1757,241 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UserError.Message(childComplexity), true
 
+	case "WebhookDelivery.attemptLog":
+		if e.ComplexityRoot.WebhookDelivery.AttemptLog == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.AttemptLog(childComplexity), true
+	case "WebhookDelivery.attempts":
+		if e.ComplexityRoot.WebhookDelivery.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.Attempts(childComplexity), true
+	case "WebhookDelivery.createdAt":
+		if e.ComplexityRoot.WebhookDelivery.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.CreatedAt(childComplexity), true
+	case "WebhookDelivery.event":
+		if e.ComplexityRoot.WebhookDelivery.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.Event(childComplexity), true
+	case "WebhookDelivery.eventId":
+		if e.ComplexityRoot.WebhookDelivery.EventID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.EventID(childComplexity), true
+	case "WebhookDelivery.finishedAt":
+		if e.ComplexityRoot.WebhookDelivery.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.FinishedAt(childComplexity), true
+	case "WebhookDelivery.id":
+		if e.ComplexityRoot.WebhookDelivery.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.ID(childComplexity), true
+	case "WebhookDelivery.lastAttemptAt":
+		if e.ComplexityRoot.WebhookDelivery.LastAttemptAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.LastAttemptAt(childComplexity), true
+	case "WebhookDelivery.lastError":
+		if e.ComplexityRoot.WebhookDelivery.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.LastError(childComplexity), true
+	case "WebhookDelivery.lastStatusCode":
+		if e.ComplexityRoot.WebhookDelivery.LastStatusCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.LastStatusCode(childComplexity), true
+	case "WebhookDelivery.maxAttempts":
+		if e.ComplexityRoot.WebhookDelivery.MaxAttempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.MaxAttempts(childComplexity), true
+	case "WebhookDelivery.nextAttemptAt":
+		if e.ComplexityRoot.WebhookDelivery.NextAttemptAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.NextAttemptAt(childComplexity), true
+	case "WebhookDelivery.redeliveryOf":
+		if e.ComplexityRoot.WebhookDelivery.RedeliveryOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.RedeliveryOf(childComplexity), true
+	case "WebhookDelivery.state":
+		if e.ComplexityRoot.WebhookDelivery.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.State(childComplexity), true
+	case "WebhookDelivery.subscriptionId":
+		if e.ComplexityRoot.WebhookDelivery.SubscriptionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.SubscriptionID(childComplexity), true
+	case "WebhookDelivery.url":
+		if e.ComplexityRoot.WebhookDelivery.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.URL(childComplexity), true
+
+	case "WebhookDeliveryAttempt.attempt":
+		if e.ComplexityRoot.WebhookDeliveryAttempt.Attempt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryAttempt.Attempt(childComplexity), true
+	case "WebhookDeliveryAttempt.durationMs":
+		if e.ComplexityRoot.WebhookDeliveryAttempt.DurationMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryAttempt.DurationMs(childComplexity), true
+	case "WebhookDeliveryAttempt.error":
+		if e.ComplexityRoot.WebhookDeliveryAttempt.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryAttempt.Error(childComplexity), true
+	case "WebhookDeliveryAttempt.startedAt":
+		if e.ComplexityRoot.WebhookDeliveryAttempt.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryAttempt.StartedAt(childComplexity), true
+	case "WebhookDeliveryAttempt.statusCode":
+		if e.ComplexityRoot.WebhookDeliveryAttempt.StatusCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryAttempt.StatusCode(childComplexity), true
+
+	case "WebhookDeliveryConnection.edges":
+		if e.ComplexityRoot.WebhookDeliveryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryConnection.Edges(childComplexity), true
+	case "WebhookDeliveryConnection.nodes":
+		if e.ComplexityRoot.WebhookDeliveryConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryConnection.Nodes(childComplexity), true
+	case "WebhookDeliveryConnection.pageInfo":
+		if e.ComplexityRoot.WebhookDeliveryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryConnection.PageInfo(childComplexity), true
+	case "WebhookDeliveryConnection.totalCount":
+		if e.ComplexityRoot.WebhookDeliveryConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryConnection.TotalCount(childComplexity), true
+
+	case "WebhookDeliveryEdge.cursor":
+		if e.ComplexityRoot.WebhookDeliveryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryEdge.Cursor(childComplexity), true
+	case "WebhookDeliveryEdge.node":
+		if e.ComplexityRoot.WebhookDeliveryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryEdge.Node(childComplexity), true
+
+	case "WebhookSubscription.createdAt":
+		if e.ComplexityRoot.WebhookSubscription.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookSubscription.CreatedAt(childComplexity), true
+	case "WebhookSubscription.event":
+		if e.ComplexityRoot.WebhookSubscription.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookSubscription.Event(childComplexity), true
+	case "WebhookSubscription.hasOwnSecret":
+		if e.ComplexityRoot.WebhookSubscription.HasOwnSecret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookSubscription.HasOwnSecret(childComplexity), true
+	case "WebhookSubscription.id":
+		if e.ComplexityRoot.WebhookSubscription.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookSubscription.ID(childComplexity), true
+	case "WebhookSubscription.url":
+		if e.ComplexityRoot.WebhookSubscription.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookSubscription.URL(childComplexity), true
+
+	case "WebhookSubscriptionConnection.edges":
+		if e.ComplexityRoot.WebhookSubscriptionConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookSubscriptionConnection.Edges(childComplexity), true
+	case "WebhookSubscriptionConnection.nodes":
+		if e.ComplexityRoot.WebhookSubscriptionConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookSubscriptionConnection.Nodes(childComplexity), true
+	case "WebhookSubscriptionConnection.pageInfo":
+		if e.ComplexityRoot.WebhookSubscriptionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookSubscriptionConnection.PageInfo(childComplexity), true
+	case "WebhookSubscriptionConnection.totalCount":
+		if e.ComplexityRoot.WebhookSubscriptionConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookSubscriptionConnection.TotalCount(childComplexity), true
+
+	case "WebhookSubscriptionEdge.cursor":
+		if e.ComplexityRoot.WebhookSubscriptionEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookSubscriptionEdge.Cursor(childComplexity), true
+	case "WebhookSubscriptionEdge.node":
+		if e.ComplexityRoot.WebhookSubscriptionEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookSubscriptionEdge.Node(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -1108,12 +2001,22 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("ComposeGgoInput", ec.unmarshalInputComposeGgoInput),
+			graphql.NewInputUnmarshaler("ComposeRetireInput", ec.unmarshalInputComposeRetireInput),
+			graphql.NewInputUnmarshaler("ComposeTransferInput", ec.unmarshalInputComposeTransferInput),
+			graphql.NewInputUnmarshaler("CreateWebhookSubscriptionInput", ec.unmarshalInputCreateWebhookSubscriptionInput),
+			graphql.NewInputUnmarshaler("DeleteWebhookSubscriptionInput", ec.unmarshalInputDeleteWebhookSubscriptionInput),
+			graphql.NewInputUnmarshaler("GgoFilter", ec.unmarshalInputGgoFilter),
 			graphql.NewInputUnmarshaler("ImportMeasurementsInput", ec.unmarshalInputImportMeasurementsInput),
 			graphql.NewInputUnmarshaler("LedgerBatchFilter", ec.unmarshalInputLedgerBatchFilter),
 			graphql.NewInputUnmarshaler("MeasurementFilter", ec.unmarshalInputMeasurementFilter),
 			graphql.NewInputUnmarshaler("MeteringPointFilter", ec.unmarshalInputMeteringPointFilter),
+			graphql.NewInputUnmarshaler("RedeliverWebhookInput", ec.unmarshalInputRedeliverWebhookInput),
+			graphql.NewInputUnmarshaler("RetireGgosInput", ec.unmarshalInputRetireGgosInput),
 			graphql.NewInputUnmarshaler("TechnologyFilter", ec.unmarshalInputTechnologyFilter),
 			graphql.NewInputUnmarshaler("TimeRange", ec.unmarshalInputTimeRange),
+			graphql.NewInputUnmarshaler("TransferGgosInput", ec.unmarshalInputTransferGgosInput),
+			graphql.NewInputUnmarshaler("WebhookDeliveryFilter", ec.unmarshalInputWebhookDeliveryFilter),
 		)
 	}
 	first := true
@@ -1207,6 +2110,223 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../schema/account.graphqls", Input: `enum GgoState {
+  "Issued or created by an operation; waiting for its ledger batch to commit."
+  PENDING
+  "In the account, usable."
+  STORED
+  "Consumed by an operation whose ledger batch is in flight."
+  LOCKED
+  TRANSFERRED
+  SPLIT
+  RETIRED
+  "Its expiry passed while stored; it can no longer move."
+  EXPIRED
+}
+
+enum GgoOrigin {
+  "Issued for the account's own production."
+  ISSUED
+  "Received from another account."
+  RECEIVED
+  "A part the account kept from a split."
+  PART
+}
+
+"""
+A guarantee of origin for one hour of production, in Wh.
+"""
+type Ggo implements Node {
+  id: ID!
+  begin: Time!
+  end: Time!
+  amount: WattHours!
+  sector: Sector!
+  technologyCode: String!
+  fuelCode: String!
+  technology: Technology
+  state: GgoState!
+  origin: GgoOrigin!
+  "The ledger address of this GGO."
+  address: String!
+  issuedAt: Time!
+  expiresAt: Time!
+  "The production metering point it was issued for, when that point is the caller's."
+  meteringPoint: MeteringPoint
+  "The consumption metering point it was (or is being) retired to."
+  retiredTo: MeteringPoint
+  retiredAt: Time
+  "The account reference of the sender, for received GGOs."
+  receivedFrom: String
+  "The ledger batch that created or consumes it, while that matters."
+  ledgerBatch: LedgerBatch
+}
+
+input GgoFilter {
+  state: [GgoState!]
+  origin: [GgoOrigin!]
+  begin: TimeRange
+  sector: [Sector!]
+  "Technology labels, e.g. Wind."
+  technology: [String!]
+  "Issuing production metering points."
+  gsrn: [String!]
+}
+
+enum GgoGroupBy {
+  TECHNOLOGY
+  SECTOR
+  STATE
+  ORIGIN
+}
+
+"One bucket of a GGO summary; group fields are set for the requested groupings."
+type GgoSummaryPoint {
+  begin: Time!
+  amount: WattHours!
+  count: Int!
+  technology: String
+  sector: Sector
+  state: GgoState
+  origin: GgoOrigin
+}
+
+type GgoEdge {
+  node: Ggo!
+  cursor: String!
+}
+
+type GgoConnection {
+  edges: [GgoEdge!]!
+  nodes: [Ggo!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+enum GgoOperationKind {
+  TRANSFER
+  RETIRE
+  COMPOSE
+}
+
+enum GgoOperationState {
+  "Written with its ledger batch; the GGOs it consumes are LOCKED."
+  PENDING
+  COMMITTED
+  "Refused by the ledger; everything was rolled back (see error)."
+  FAILED
+}
+
+"""
+A transfer, retire or compose: one database transaction and one ledger batch.
+"""
+type GgoOperation implements Node {
+  id: ID!
+  kind: GgoOperationKind!
+  state: GgoOperationState!
+  amount: WattHours!
+  "The recipient's account reference (transfers)."
+  recipient: String
+  "The consumption metering point (retires)."
+  meteringPoint: MeteringPoint
+  reference: String
+  "The ledger's message when FAILED."
+  error: String
+  createdAt: Time!
+  finishedAt: Time
+  ledgerBatch: LedgerBatch
+}
+
+type GgoOperationEdge {
+  node: GgoOperation!
+  cursor: String!
+}
+
+type GgoOperationConnection {
+  edges: [GgoOperationEdge!]!
+  nodes: [GgoOperation!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+extend type User {
+  "Give this to others so they can send you GGOs."
+  accountReference: String!
+}
+
+extend type Query {
+  "The caller's GGOs, by hour."
+  ggos(where: GgoFilter, first: Int, after: String, last: Int, before: String): GgoConnection! @authenticated
+  """
+  Sums of the caller's GGOs per bucket and group, computed in the database. With fillGaps,
+  every bucket of where.begin appears (0 when empty); buckets are cut in timeZone (default UTC).
+  """
+  ggoSummary(where: GgoFilter, resolution: Resolution!, groupBy: [GgoGroupBy!], fillGaps: Boolean = false, timeZone: String): [GgoSummaryPoint!]! @authenticated
+  "How much of the caller's GGOs matching the filter is stored and usable now."
+  availableAmount(where: GgoFilter): WattHours! @authenticated
+  "The caller's transfers, retires and composes, newest first, with their ledger status."
+  ggoOperations(first: Int, after: String, last: Int, before: String): GgoOperationConnection! @authenticated
+}
+
+input TransferGgosInput {
+  "How much to send, in Wh."
+  amount: WattHours!
+  "The recipient's account reference (User.accountReference)."
+  recipient: String!
+  "Which GGOs may be used (state is ignored: only STORED ones move)."
+  where: GgoFilter
+  "Free text both parties see, e.g. an agreement."
+  reference: String
+  "Repeating a key returns the first operation instead of transferring twice."
+  idempotencyKey: String
+}
+
+type GgoOperationPayload {
+  operation: GgoOperation
+  userErrors: [UserError!]!
+  "With a shortage: how much was available."
+  available: WattHours
+}
+
+input RetireGgosInput {
+  "One of the caller's consumption metering points."
+  gsrn: String!
+  "The hours to cover (at most 31 days)."
+  begin: TimeRange!
+  "At most this much in all; default: as much as consumed."
+  amount: WattHours
+  "Only GGOs of these technologies."
+  technology: [String!]
+  idempotencyKey: String
+}
+
+input ComposeTransferInput {
+  recipient: String!
+  amount: WattHours!
+  reference: String
+}
+
+input ComposeRetireInput {
+  gsrn: String!
+  amount: WattHours!
+}
+
+input ComposeGgoInput {
+  ggo: ID!
+  transfers: [ComposeTransferInput!]
+  retires: [ComposeRetireInput!]
+  idempotencyKey: String
+}
+
+extend type Mutation {
+  "Send an amount of stored GGOs to another account (earliest expiry first; the last one is split)."
+  transferGgos(input: TransferGgosInput!): GgoOperationPayload! @authenticated
+  "Retire stored GGOs to one of the caller's consumption points, hour by hour, up to what it consumed."
+  retireGgos(input: RetireGgosInput!): GgoOperationPayload! @authenticated
+  "Transfer and retire parts of one GGO; the rest stays with the caller."
+  composeGgo(input: ComposeGgoInput!): GgoOperationPayload! @authenticated
+}
+`, BuiltIn: false},
 	{Name: "../schema/base.graphqls", Input: `"""
 An instant in time, RFC 3339 in UTC, e.g. ` + "`" + `2026-01-01T00:00:00Z` + "`" + `.
 """
@@ -1640,6 +2760,167 @@ extend type Query {
   me: User! @authenticated
 }
 `, BuiltIn: false},
+	{Name: "../schema/webhook.graphqls", Input: `"""
+What a webhook subscription listens to.
+"""
+enum WebhookEvent {
+  "A GGO arrived in the caller's account through a transfer."
+  GGO_RECEIVED
+  "A GGO was issued to the caller for their production."
+  GGO_ISSUED
+  "A measurement of the caller's was published to the ledger."
+  MEASUREMENT_PUBLISHED
+  "An operation (transfer, retire, compose) of the caller's was committed by the ledger."
+  OPERATION_COMMITTED
+  "An operation of the caller's was refused by the ledger and rolled back."
+  OPERATION_FAILED
+  "A forecast was sent to the caller."
+  FORECAST_RECEIVED
+}
+
+enum WebhookDeliveryState {
+  "Not yet delivered; more attempts will follow."
+  PENDING
+  "A receiver answered 2xx."
+  SUCCEEDED
+  "Every attempt failed, or the subscription was deleted."
+  FAILED
+}
+
+"""
+A URL of the caller's that receives signed POSTs for one event. Each POST carries the
+JSON body ` + "`" + `{"id", "event", "createdAt", "data"}` + "`" + ` and the headers ` + "`" + `X-OriginHub-Event` + "`" + `,
+` + "`" + `X-OriginHub-Delivery` + "`" + ` (the event id), ` + "`" + `X-OriginHub-Timestamp` + "`" + ` (unix seconds) and
+` + "`" + `X-OriginHub-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>` + "`" + `.
+"""
+type WebhookSubscription {
+  id: ID!
+  event: WebhookEvent!
+  url: String!
+  "Whether deliveries are signed with the subscription's own secret (else with the platform's). Secrets are never returned."
+  hasOwnSecret: Boolean!
+  createdAt: Time!
+}
+
+"One POST of a delivery."
+type WebhookDeliveryAttempt {
+  "1 for the first attempt."
+  attempt: Int!
+  startedAt: Time!
+  durationMs: Int!
+  "The receiver's HTTP status; null when no answer came."
+  statusCode: Int
+  "Why the attempt failed (truncated)."
+  error: String
+}
+
+"""
+One event sent to one subscription, with its attempts.
+"""
+type WebhookDelivery {
+  id: ID!
+  "The event id, the same on every attempt and redelivery: receivers deduplicate on it."
+  eventId: String!
+  event: WebhookEvent!
+  url: String!
+  "Null once the subscription is deleted."
+  subscriptionId: ID
+  state: WebhookDeliveryState!
+  "Attempts made so far."
+  attempts: Int!
+  maxAttempts: Int!
+  lastStatusCode: Int
+  lastError: String
+  lastAttemptAt: Time
+  "When the next attempt is due; null once the delivery finished."
+  nextAttemptAt: Time
+  finishedAt: Time
+  "The delivery this one repeats, when it was made by redeliverWebhook."
+  redeliveryOf: ID
+  createdAt: Time!
+  "Every attempt, oldest first."
+  attemptLog: [WebhookDeliveryAttempt!]!
+}
+
+input WebhookDeliveryFilter {
+  event: WebhookEvent
+  state: WebhookDeliveryState
+  subscriptionId: ID
+}
+
+type WebhookSubscriptionEdge {
+  node: WebhookSubscription!
+  cursor: String!
+}
+
+type WebhookSubscriptionConnection {
+  edges: [WebhookSubscriptionEdge!]!
+  nodes: [WebhookSubscription!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type WebhookDeliveryEdge {
+  node: WebhookDelivery!
+  cursor: String!
+}
+
+type WebhookDeliveryConnection {
+  edges: [WebhookDeliveryEdge!]!
+  nodes: [WebhookDelivery!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+extend type Query {
+  "The caller's webhook subscriptions, oldest first."
+  webhookSubscriptions(first: Int, after: String, last: Int, before: String): WebhookSubscriptionConnection! @authenticated
+  "The caller's webhook delivery log, newest first."
+  webhookDeliveries(where: WebhookDeliveryFilter, first: Int, after: String, last: Int, before: String): WebhookDeliveryConnection! @authenticated
+}
+
+input CreateWebhookSubscriptionInput {
+  event: WebhookEvent!
+  "An absolute http(s) URL without credentials, at most 2048 characters."
+  url: String!
+  "Optional own signing secret, 16 to 256 bytes; without it deliveries are signed with the platform's WEBHOOK_SECRET."
+  secret: String
+}
+
+type CreateWebhookSubscriptionPayload {
+  subscription: WebhookSubscription
+  "CONFLICT when the caller already subscribed this URL to this event; BAD_USER_INPUT for a bad URL or secret."
+  userErrors: [UserError!]!
+}
+
+input DeleteWebhookSubscriptionInput {
+  id: ID!
+}
+
+type DeleteWebhookSubscriptionPayload {
+  deletedId: ID
+  userErrors: [UserError!]!
+}
+
+input RedeliverWebhookInput {
+  deliveryId: ID!
+}
+
+type RedeliverWebhookPayload {
+  "The new delivery, queued now."
+  delivery: WebhookDelivery
+  userErrors: [UserError!]!
+}
+
+extend type Mutation {
+  "Subscribe a URL to an event."
+  createWebhookSubscription(input: CreateWebhookSubscriptionInput!): CreateWebhookSubscriptionPayload! @authenticated
+  "Delete one of the caller's subscriptions; its pending deliveries end as FAILED."
+  deleteWebhookSubscription(input: DeleteWebhookSubscriptionInput!): DeleteWebhookSubscriptionPayload! @authenticated
+  "Send a finished delivery again (same event id and body) to its subscription's URL."
+  redeliverWebhook(input: RedeliverWebhookInput!): RedeliverWebhookPayload! @authenticated
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -1665,6 +2946,26 @@ func (ec *executionContext) childFields_Address(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Address", field.Name)
 }
 
+func (ec *executionContext) childFields_CreateWebhookSubscriptionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "subscription":
+		return ec.fieldContext_CreateWebhookSubscriptionPayload_subscription(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CreateWebhookSubscriptionPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateWebhookSubscriptionPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DeleteWebhookSubscriptionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedId":
+		return ec.fieldContext_DeleteWebhookSubscriptionPayload_deletedId(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_DeleteWebhookSubscriptionPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteWebhookSubscriptionPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_ElOverblikLink(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "state":
@@ -1675,6 +2976,156 @@ func (ec *executionContext) childFields_ElOverblikLink(ctx context.Context, fiel
 		return ec.fieldContext_ElOverblikLink_grantedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ElOverblikLink", field.Name)
+}
+
+func (ec *executionContext) childFields_Ggo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Ggo_id(ctx, field)
+	case "begin":
+		return ec.fieldContext_Ggo_begin(ctx, field)
+	case "end":
+		return ec.fieldContext_Ggo_end(ctx, field)
+	case "amount":
+		return ec.fieldContext_Ggo_amount(ctx, field)
+	case "sector":
+		return ec.fieldContext_Ggo_sector(ctx, field)
+	case "technologyCode":
+		return ec.fieldContext_Ggo_technologyCode(ctx, field)
+	case "fuelCode":
+		return ec.fieldContext_Ggo_fuelCode(ctx, field)
+	case "technology":
+		return ec.fieldContext_Ggo_technology(ctx, field)
+	case "state":
+		return ec.fieldContext_Ggo_state(ctx, field)
+	case "origin":
+		return ec.fieldContext_Ggo_origin(ctx, field)
+	case "address":
+		return ec.fieldContext_Ggo_address(ctx, field)
+	case "issuedAt":
+		return ec.fieldContext_Ggo_issuedAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_Ggo_expiresAt(ctx, field)
+	case "meteringPoint":
+		return ec.fieldContext_Ggo_meteringPoint(ctx, field)
+	case "retiredTo":
+		return ec.fieldContext_Ggo_retiredTo(ctx, field)
+	case "retiredAt":
+		return ec.fieldContext_Ggo_retiredAt(ctx, field)
+	case "receivedFrom":
+		return ec.fieldContext_Ggo_receivedFrom(ctx, field)
+	case "ledgerBatch":
+		return ec.fieldContext_Ggo_ledgerBatch(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Ggo", field.Name)
+}
+
+func (ec *executionContext) childFields_GgoConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_GgoConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_GgoConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_GgoConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_GgoConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GgoConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_GgoEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_GgoEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_GgoEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GgoEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_GgoOperation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_GgoOperation_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_GgoOperation_kind(ctx, field)
+	case "state":
+		return ec.fieldContext_GgoOperation_state(ctx, field)
+	case "amount":
+		return ec.fieldContext_GgoOperation_amount(ctx, field)
+	case "recipient":
+		return ec.fieldContext_GgoOperation_recipient(ctx, field)
+	case "meteringPoint":
+		return ec.fieldContext_GgoOperation_meteringPoint(ctx, field)
+	case "reference":
+		return ec.fieldContext_GgoOperation_reference(ctx, field)
+	case "error":
+		return ec.fieldContext_GgoOperation_error(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_GgoOperation_createdAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_GgoOperation_finishedAt(ctx, field)
+	case "ledgerBatch":
+		return ec.fieldContext_GgoOperation_ledgerBatch(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GgoOperation", field.Name)
+}
+
+func (ec *executionContext) childFields_GgoOperationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_GgoOperationConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_GgoOperationConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_GgoOperationConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_GgoOperationConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GgoOperationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_GgoOperationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_GgoOperationEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_GgoOperationEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GgoOperationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_GgoOperationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "operation":
+		return ec.fieldContext_GgoOperationPayload_operation(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_GgoOperationPayload_userErrors(ctx, field)
+	case "available":
+		return ec.fieldContext_GgoOperationPayload_available(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GgoOperationPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_GgoSummaryPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "begin":
+		return ec.fieldContext_GgoSummaryPoint_begin(ctx, field)
+	case "amount":
+		return ec.fieldContext_GgoSummaryPoint_amount(ctx, field)
+	case "count":
+		return ec.fieldContext_GgoSummaryPoint_count(ctx, field)
+	case "technology":
+		return ec.fieldContext_GgoSummaryPoint_technology(ctx, field)
+	case "sector":
+		return ec.fieldContext_GgoSummaryPoint_sector(ctx, field)
+	case "state":
+		return ec.fieldContext_GgoSummaryPoint_state(ctx, field)
+	case "origin":
+		return ec.fieldContext_GgoSummaryPoint_origin(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GgoSummaryPoint", field.Name)
 }
 
 func (ec *executionContext) childFields_ImportJob(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1943,6 +3394,16 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_RedeliverWebhookPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "delivery":
+		return ec.fieldContext_RedeliverWebhookPayload_delivery(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_RedeliverWebhookPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RedeliverWebhookPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_StartElOverblikOnboardingPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "url":
@@ -1997,6 +3458,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_subject(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_User_createdAt(ctx, field)
+	case "accountReference":
+		return ec.fieldContext_User_accountReference(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
@@ -2011,6 +3474,124 @@ func (ec *executionContext) childFields_UserError(ctx context.Context, field gra
 		return ec.fieldContext_UserError_code(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UserError", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookDelivery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_WebhookDelivery_id(ctx, field)
+	case "eventId":
+		return ec.fieldContext_WebhookDelivery_eventId(ctx, field)
+	case "event":
+		return ec.fieldContext_WebhookDelivery_event(ctx, field)
+	case "url":
+		return ec.fieldContext_WebhookDelivery_url(ctx, field)
+	case "subscriptionId":
+		return ec.fieldContext_WebhookDelivery_subscriptionId(ctx, field)
+	case "state":
+		return ec.fieldContext_WebhookDelivery_state(ctx, field)
+	case "attempts":
+		return ec.fieldContext_WebhookDelivery_attempts(ctx, field)
+	case "maxAttempts":
+		return ec.fieldContext_WebhookDelivery_maxAttempts(ctx, field)
+	case "lastStatusCode":
+		return ec.fieldContext_WebhookDelivery_lastStatusCode(ctx, field)
+	case "lastError":
+		return ec.fieldContext_WebhookDelivery_lastError(ctx, field)
+	case "lastAttemptAt":
+		return ec.fieldContext_WebhookDelivery_lastAttemptAt(ctx, field)
+	case "nextAttemptAt":
+		return ec.fieldContext_WebhookDelivery_nextAttemptAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_WebhookDelivery_finishedAt(ctx, field)
+	case "redeliveryOf":
+		return ec.fieldContext_WebhookDelivery_redeliveryOf(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_WebhookDelivery_createdAt(ctx, field)
+	case "attemptLog":
+		return ec.fieldContext_WebhookDelivery_attemptLog(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookDelivery", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookDeliveryAttempt(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "attempt":
+		return ec.fieldContext_WebhookDeliveryAttempt_attempt(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_WebhookDeliveryAttempt_startedAt(ctx, field)
+	case "durationMs":
+		return ec.fieldContext_WebhookDeliveryAttempt_durationMs(ctx, field)
+	case "statusCode":
+		return ec.fieldContext_WebhookDeliveryAttempt_statusCode(ctx, field)
+	case "error":
+		return ec.fieldContext_WebhookDeliveryAttempt_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookDeliveryAttempt", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookDeliveryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_WebhookDeliveryConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_WebhookDeliveryConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_WebhookDeliveryConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_WebhookDeliveryConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookDeliveryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookDeliveryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_WebhookDeliveryEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_WebhookDeliveryEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookDeliveryEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookSubscription(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_WebhookSubscription_id(ctx, field)
+	case "event":
+		return ec.fieldContext_WebhookSubscription_event(ctx, field)
+	case "url":
+		return ec.fieldContext_WebhookSubscription_url(ctx, field)
+	case "hasOwnSecret":
+		return ec.fieldContext_WebhookSubscription_hasOwnSecret(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_WebhookSubscription_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookSubscription", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookSubscriptionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_WebhookSubscriptionConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_WebhookSubscriptionConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_WebhookSubscriptionConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_WebhookSubscriptionConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookSubscriptionConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookSubscriptionEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_WebhookSubscriptionEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_WebhookSubscriptionEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookSubscriptionEdge", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

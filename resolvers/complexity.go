@@ -25,5 +25,11 @@ func setComplexity(c *graph.ComplexityRoot) {
 	c.Query.LedgerBatches = func(child int, _ *graph.LedgerBatchFilter, first *int, _ *string, last *int, _ *string) int {
 		return pageCost(child, first, last)
 	}
+	c.Query.WebhookSubscriptions = func(child int, first *int, _ *string, last *int, _ *string) int {
+		return pageCost(child, first, last)
+	}
+	c.Query.WebhookDeliveries = func(child int, _ *graph.WebhookDeliveryFilter, first *int, _ *string, last *int, _ *string) int {
+		return pageCost(child, first, last)
+	}
 	c.Query.Nodes = func(child int, ids []string) int { return 1 + len(ids)*child }
 }

@@ -9,14 +9,13 @@ import (
 	"context"
 	"errors"
 
-	"github.com/vikstrous/dataloadgen"
-
 	"github.com/originhub/originhub/graph"
 	"github.com/originhub/originhub/internal/datahub"
 	"github.com/originhub/originhub/internal/loaders"
 	"github.com/originhub/originhub/internal/relay"
 	"github.com/originhub/originhub/internal/technology"
 	"github.com/originhub/originhub/models"
+	"github.com/vikstrous/dataloadgen"
 )
 
 func (r *importJobResolver) ID(ctx context.Context, obj *models.ImportJob) (string, error) {

@@ -9,9 +9,11 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vikstrous/dataloadgen"
 
+	"github.com/originhub/originhub/internal/account"
 	"github.com/originhub/originhub/internal/datahub"
 	"github.com/originhub/originhub/internal/relay"
 	"github.com/originhub/originhub/internal/user"
+	"github.com/originhub/originhub/internal/webhook"
 )
 
 // Error codes in extensions.code.
@@ -79,7 +81,12 @@ func classify(err error) (code, msg string) {
 	var ce *codedError
 	var ae *relay.ArgsError
 	var ie *datahub.InputError
+	var aie *account.InputError
 	switch {
+	case errors.As(err, &aie):
+		return CodeBadUserInput, aie.Error()
+	case errors.Is(err, account.ErrNotFound):
+		return CodeNotFound, "not found"
 	case errors.As(err, &ie):
 		return CodeBadUserInput, ie.Error()
 	case errors.Is(err, datahub.ErrNotLinked):
@@ -95,6 +102,10 @@ func classify(err error) (code, msg string) {
 	case errors.Is(err, relay.ErrInvalidID):
 		return CodeBadUserInput, "invalid id"
 	case errors.Is(err, user.ErrNotFound), errors.Is(err, dataloadgen.ErrNotFound):
+		return CodeNotFound, "not found"
+	case errors.Is(err, webhook.ErrInvalidInput):
+		return CodeBadUserInput, err.Error()
+	case errors.Is(err, webhook.ErrNotFound):
 		return CodeNotFound, "not found"
 	case errors.Is(err, context.DeadlineExceeded):
 		return CodeInternal, ""

@@ -57,6 +57,22 @@ func (r *Resolver) node(ctx context.Context, id string) (models.Node, error) {
 				n = &j
 			}
 		}
+	case typeGgo, typeGgoOperation:
+		key, perr := strconv.ParseInt(gid.Key, 10, 64)
+		if perr != nil {
+			return nil, relay.ErrInvalidID
+		}
+		if gid.Type == typeGgo {
+			var g models.Ggo
+			if g, err = loaders.For(ctx).Ggo(ctx, key); err == nil {
+				n = &g
+			}
+		} else {
+			var op models.GgoOperation
+			if op, err = loaders.For(ctx).Operation(ctx, key); err == nil {
+				n = &op
+			}
+		}
 	case typeLedgerBatch:
 		var b models.LedgerBatch
 		if b, err = loaders.For(ctx).LedgerBatch(ctx, gid.Key); err == nil {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/originhub/originhub/graph"
+	"github.com/originhub/originhub/internal/account"
 	"github.com/originhub/originhub/internal/datahub"
 	"github.com/originhub/originhub/internal/ledger/outbox"
 	"github.com/originhub/originhub/internal/ledger/publish"
@@ -13,6 +14,7 @@ import (
 	"github.com/originhub/originhub/internal/pubsub"
 	"github.com/originhub/originhub/internal/technology"
 	"github.com/originhub/originhub/internal/user"
+	"github.com/originhub/originhub/internal/webhook"
 )
 
 // Resolver holds the services the resolvers call.
@@ -21,7 +23,9 @@ type Resolver struct {
 	TechnologyService *technology.Service
 	Batches           *outbox.Store
 	DataHub           *datahub.Service
+	Webhooks          *webhook.Service
 	Publications      *publish.Store
+	Account           *account.Service
 	Bus               *pubsub.Bus
 	Log               *slog.Logger
 }
@@ -36,5 +40,5 @@ func Config(r *Resolver) graph.Config {
 
 // LoaderSources returns what the per-request loaders read from.
 func (r *Resolver) LoaderSources() loaders.Sources {
-	return loaders.Sources{Batches: r.Batches, DataHub: r.DataHub, Technologies: r.TechnologyService, Publications: r.Publications}
+	return loaders.Sources{Batches: r.Batches, DataHub: r.DataHub, Technologies: r.TechnologyService, Publications: r.Publications, Account: r.Account}
 }

@@ -7,9 +7,11 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/uptrace/bun"
 
+	"github.com/originhub/originhub/internal/account"
 	"github.com/originhub/originhub/internal/datahub"
 	"github.com/originhub/originhub/internal/ledger/outbox"
 	"github.com/originhub/originhub/internal/ledger/publish"
+	"github.com/originhub/originhub/internal/webhook"
 )
 
 // Handlers holds what task handlers need.
@@ -22,11 +24,17 @@ type Handlers struct {
 
 	Outbox    *outbox.Service
 	Publisher *publish.Service
+	Account   *account.Service
+
+	Webhooks *webhook.Service
 }
 
 func (h *Handlers) register(mux *asynq.ServeMux) {
 	mux.HandleFunc(TypeEnsurePartitions, h.HandleEnsurePartitions)
 	mux.HandleFunc(TypeImport, h.HandleImport)
 	mux.HandleFunc(TypeImportAll, h.HandleImportAll)
+	mux.HandleFunc(TypeExpireGgos, h.HandleExpireGgos)
+	mux.HandleFunc(TypeWebhookDeliver, h.HandleWebhookDeliver)
+	mux.HandleFunc(TypeWebhookSweep, h.HandleWebhookSweep)
 	h.registerLedger(mux)
 }

@@ -155,6 +155,9 @@ func (h *Handlers) HandlePublishMeasurements(ctx context.Context, t *asynq.Task)
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.MeteringPointID <= 0 || !p.From.Before(p.To) {
 		return fmt.Errorf("decode %s payload: %v: %w", t.Type(), err, asynq.SkipRetry)
 	}
+	if h.Publisher == nil {
+		return fmt.Errorf("publication is not configured in this worker: %w", asynq.SkipRetry)
+	}
 	_, err := h.Publisher.PublishMeasurements(ctx, p.MeteringPointID, p.From, p.To)
 	if errors.Is(err, publish.ErrNotFound) {
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)

@@ -21,6 +21,9 @@ func Schedule() []Periodic {
 		{Cron: "@every 1h", Task: NewEnsurePartitionsTask},
 		// DataHub publishes readings with a delay of a day or more; hourly keeps us current.
 		{Cron: "17 * * * *", Task: NewImportAllTask},
+		// Expired GGOs must never count as stored; expiry is checked at use time as well.
+		{Cron: "@every 5m", Task: NewExpireGgosTask},
+		{Cron: "@every 1m", Task: NewWebhookSweepTask},
 		// Recovers ledger batches whose tasks were lost (crash between commit and enqueue).
 		{Cron: "@every 1m", Task: NewLedgerSweepTask},
 	}

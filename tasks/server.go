@@ -69,8 +69,13 @@ func NewServer(redisOpt asynq.RedisClientOpt, cfg ServerConfig, log *slog.Logger
 }
 
 // retryDelay backs off exponentially from 2 s to 10 min, with jitter so that a burst of
-// failures does not retry in lockstep.
-func retryDelay(n int, _ error, _ *asynq.Task) time.Duration {
+// failures does not retry in lockstep. An error that names its own delay (RetryAfter, as
+// webhook deliveries do, whose log shows the next attempt time) gets exactly that.
+func retryDelay(n int, err error, _ *asynq.Task) time.Duration {
+	var ra interface{ RetryAfter() time.Duration }
+	if errors.As(err, &ra) && ra.RetryAfter() > 0 {
+		return ra.RetryAfter()
+	}
 	d := 2 * time.Second << min(n, 9)
 	d = min(d, 10*time.Minute)
 	return d/2 + rand.N(d/2+1)

@@ -85,11 +85,11 @@ func (s *Service) ByIDs(ctx context.Context, userID int64, ids []int64) (map[int
 	return out, nil
 }
 
-// Available sums the user's STORED GGOs matching f.
-func (s *Service) Available(ctx context.Context, db bun.IDB, userID int64, f Filter) (models.WattHours, error) {
+// Available sums the user's STORED, unexpired GGOs matching f.
+func (s *Service) Available(ctx context.Context, userID int64, f Filter) (models.WattHours, error) {
 	f.States = []models.GgoState{models.GgoStored}
 	var sum int64
-	err := db.NewSelect().Model((*models.Ggo)(nil)).ColumnExpr("coalesce(sum(g.amount_wh), 0)::bigint").
+	err := s.db.NewSelect().Model((*models.Ggo)(nil)).ColumnExpr("coalesce(sum(g.amount_wh), 0)::bigint").
 		Where("g.user_id = ?", userID).Where("g.expires_at > ?", s.clock()).Apply(f.apply).Scan(ctx, &sum)
 	if err != nil {
 		return 0, fmt.Errorf("sum available ggos: %w", err)
@@ -258,4 +258,39 @@ func nullKeys(groups []string) string {
 		out += "NULL::text"
 	}
 	return out
+}
+
+// Operations returns one page of the user's operations, newest first.
+func (s *Service) Operations(ctx context.Context, userID int64, args relay.Args) (*relay.Connection[models.GgoOperation], error) {
+	q := s.db.NewSelect().Model((*models.GgoOperation)(nil)).Where("op.user_id = ?", userID)
+	return relay.Paginate(ctx, q, args, relay.Order{Columns: []string{"op.created_at", "op.id"}, Desc: true}, func(o *models.GgoOperation) []any {
+		return []any{o.CreatedAt, o.ID}
+	})
+}
+
+// OperationsByIDs returns the user's operations among ids, keyed by id.
+func (s *Service) OperationsByIDs(ctx context.Context, userID int64, ids []int64) (map[int64]models.GgoOperation, error) {
+	var rows []models.GgoOperation
+	if err := s.db.NewSelect().Model(&rows).Where("op.user_id = ? AND op.id IN (?)", userID, bun.In(ids)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("load operations: %w", err)
+	}
+	out := make(map[int64]models.GgoOperation, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r
+	}
+	return out, nil
+}
+
+// AccountReferences returns the account references of users, keyed by user id. References
+// are what users share to receive GGOs, so showing a counterpart's is no leak.
+func (s *Service) AccountReferences(ctx context.Context, ids []int64) (map[int64]string, error) {
+	var rows []models.User
+	if err := s.db.NewSelect().Model(&rows).Column("id", "account_reference").Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("load account references: %w", err)
+	}
+	out := make(map[int64]string, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.AccountReference
+	}
+	return out, nil
 }

@@ -14,10 +14,10 @@ import (
 
 // RetireInput asks for the owner's GGOs to be retired to one of their consumption points.
 type RetireInput struct {
-	GSRN        string
-	From, Until time.Time         // the hours to cover
-	MaxAmount   *models.WattHours // at most this much in all; nil: as much as consumed
-	Filter      Filter            // e.g. technologies
+	GSRN           string
+	From, Until    time.Time         // the hours to cover
+	MaxAmount      *models.WattHours // at most this much in all; nil: as much as consumed
+	Filter         Filter            // e.g. technologies
 	IdempotencyKey string
 }
 

@@ -84,7 +84,7 @@ func (s *Service) Transfer(ctx context.Context, owner int64, in TransferInput) (
 		return models.GgoOperation{}, &InputError{Field: "input.recipient", Message: "is your own account"}
 	}
 	// Refuse early, with the figure the user needs; the transaction checks again under locks.
-	available, err := s.Available(ctx, s.db, owner, in.Filter)
+	available, err := s.Available(ctx, owner, in.Filter)
 	if err != nil {
 		return models.GgoOperation{}, err
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/originhub/originhub/internal/account"
 	"log/slog"
 	"net"
 	"net/http"
@@ -32,6 +33,7 @@ import (
 	"github.com/originhub/originhub/internal/pubsub"
 	"github.com/originhub/originhub/internal/technology"
 	"github.com/originhub/originhub/internal/user"
+	"github.com/originhub/originhub/internal/webhook"
 	"github.com/originhub/originhub/resolvers"
 	"github.com/originhub/originhub/tasks"
 )
@@ -55,6 +57,8 @@ type App struct {
 	// Simulator is the ElOverblik simulator when it is served here; nil otherwise.
 	Simulator *sim.Simulator
 	Tasks     *asynq.Client
+	// Webhooks sends users' outgoing webhooks; domains Emit into it in their transactions.
+	Webhooks *webhook.Service
 
 	// Ledger: wallets, the outbox, measurement publication, and the stand-in ledger when
 	// LEDGER_URL is empty (nil otherwise).
@@ -62,7 +66,7 @@ type App struct {
 	Outbox    *outbox.Service
 	Publisher *publish.Service
 	Standin   *standin.Ledger
-	queue     *asynq.Client
+	Account   *account.Service
 
 	redisOpt asynq.RedisClientOpt
 	closers  []func() error
@@ -109,6 +113,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		return nil, err
 	}
 	if err := a.setUpLedger(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Webhooks, err = webhook.NewService(a.DB, webhook.Config{
+		DefaultSecret:       cfg.Webhook.Secret.Reveal(),
+		SealSecret:          cfg.Secret.Reveal(),
+		AllowPrivateTargets: cfg.Webhook.AllowPrivateTargets,
+	}, tasks.Enqueuer{Client: a.Tasks}, log.With("component", "webhook"), a.Clock)
+	if err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -192,7 +205,9 @@ func (a *App) Resolver() *resolvers.Resolver {
 		TechnologyService: technology.NewService(a.DB),
 		Batches:           outbox.NewStore(a.DB),
 		DataHub:           a.DataHub,
+		Webhooks:          a.Webhooks,
 		Publications:      publish.NewStore(a.DB),
+		Account:           a.Account,
 		Bus:               a.Bus,
 		Log:               a.Log,
 	}
@@ -263,7 +278,7 @@ func (a *App) RunWorker(ctx context.Context) error {
 	srv := tasks.NewServer(a.redisOpt, tasks.ServerConfig{
 		Concurrency: a.Config.Worker.Concurrency, ShutdownTimeout: a.Config.HTTP.ShutdownTimeout,
 	}, a.Log)
-	mux := tasks.NewMux(&tasks.Handlers{DB: a.DB, Log: a.Log, Clock: a.Clock, DataHub: a.DataHub, Outbox: a.Outbox, Publisher: a.Publisher})
+	mux := tasks.NewMux(&tasks.Handlers{DB: a.DB, Log: a.Log, Clock: a.Clock, DataHub: a.DataHub, Outbox: a.Outbox, Publisher: a.Publisher, Account: a.Account, Webhooks: a.Webhooks})
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -114,8 +114,8 @@ func TestDataHubOverGraphQL(t *testing.T) {
 			TotalCount int
 			Nodes      []struct {
 				ID, Gsrn, Type, Sector string
-				Technology            *struct{ Label string }
-				Measurements          struct {
+				Technology             *struct{ Label string }
+				Measurements           struct {
 					TotalCount int
 					Nodes      []struct {
 						Begin, End time.Time

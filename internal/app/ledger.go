@@ -3,11 +3,10 @@ package app
 import (
 	"context"
 	"fmt"
+	"github.com/originhub/originhub/internal/account"
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/hibiken/asynq"
 
 	"github.com/originhub/originhub/internal/ledger"
 	"github.com/originhub/originhub/internal/ledger/outbox"
@@ -49,19 +48,22 @@ func (a *App) setUpLedger(ctx context.Context) error {
 	}
 	client := rest.New(base, &http.Client{Timeout: 30 * time.Second})
 
-	a.queue = asynq.NewClient(a.redisOpt)
-	a.closers = append(a.closers, a.queue.Close)
 	backoff := outbox.Backoff{}
 	if a.Standin != nil {
 		// The first poll comes just after the stand-in's commit delay.
 		backoff.First = a.Config.Ledger.CommitDelay + 50*time.Millisecond
 	}
 	a.Outbox = outbox.NewService(outbox.Deps{
-		DB: a.DB, Ledger: client, Queue: tasks.Enqueuer{Client: a.queue}, Publisher: a.Bus,
-		Handlers: outbox.Handlers{publish.Kind: publish.Hooks()},
-		Backoff:  backoff, Clock: a.Clock, Log: a.Log.With("component", "ledger-outbox"),
+		DB: a.DB, Ledger: client, Queue: tasks.Enqueuer{Client: a.Tasks}, Publisher: a.Bus,
+		Handlers: outbox.Handlers{
+			// Issued GGOs settle before their publication rows go.
+			publish.Kind:          account.Chain(account.IssueHooks(), publish.Hooks()),
+			account.OperationKind: account.OperationHooks(),
+		},
+		Backoff: backoff, Clock: a.Clock, Log: a.Log.With("component", "ledger-outbox"),
 	})
-	a.Publisher = publish.NewService(a.DB, a.Wallets, a.Outbox, nil, a.Log)
+	a.Account = account.NewService(a.DB, a.Wallets, a.Outbox, account.Config{}, a.Log.With("component", "account"), a.Clock)
+	a.Publisher = publish.NewService(a.DB, a.Wallets, a.Outbox, a.Account.Issue, a.Log)
 	return nil
 }
 

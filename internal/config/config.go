@@ -136,6 +136,10 @@ type ElOverblik struct {
 // Webhook configures outgoing webhooks.
 type Webhook struct {
 	Secret Secret
+	// AllowPrivateTargets lets webhook URLs reach loopback, private and link-local
+	// addresses. It defaults to true only in dev mode (AUTH_JWKS_URL empty), where
+	// receivers run on the same machine; in production it stays off against SSRF.
+	AllowPrivateTargets bool
 }
 
 // Import bounds the measurement import window.
@@ -196,7 +200,10 @@ func Load(lookup Lookup) (Config, error) {
 			AccessFrom:    r.time("ELOVERBLIK_REQUEST_ACCESS_FROM", time.Time{}),
 			AccessTo:      r.time("ELOVERBLIK_REQUEST_ACCESS_TO", time.Time{}),
 		},
-		Webhook: Webhook{Secret: Secret(r.str("WEBHOOK_SECRET", "originhub-dev-webhook-secret"))},
+		Webhook: Webhook{
+			Secret:              Secret(r.str("WEBHOOK_SECRET", "originhub-dev-webhook-secret")),
+			AllowPrivateTargets: r.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", r.str("AUTH_JWKS_URL", "") == ""),
+		},
 		Import: Import{
 			FirstMeasurementTime: r.time("FIRST_MEASUREMENT_TIME", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)),
 			LastMeasurementTime:  r.time("LAST_MEASUREMENT_TIME", time.Time{}),
@@ -238,6 +245,7 @@ func (c Config) Validate() error {
 	check(c.Ledger.CommitDelay >= 0, "LEDGER_COMMIT_DELAY", "must not be negative")
 	check(c.Worker.Concurrency >= 1 && c.Worker.Concurrency <= 1000, "CONCURRENCY", "must be between 1 and 1000")
 	check(len(c.Secret) >= 16, "SECRET", "must be at least 16 characters")
+	check(len(c.Webhook.Secret) >= 16, "WEBHOOK_SECRET", "must be at least 16 characters")
 	for name, raw := range map[string]string{"AUTH_JWKS_URL": c.Auth.JWKSURL, "LEDGER_URL": c.Ledger.URL, "ELOVERBLIK_SERVICE_URL": c.ElOverblik.ServiceURL, "ELOVERBLIK_ONBOARDING_URL": c.ElOverblik.OnboardingURL, "HYDRA_URL": c.Auth.HydraURL} {
 		if raw == "" {
 			continue
@@ -374,6 +382,7 @@ var Variables = []struct{ Name, Default, Doc string }{
 	{"HYDRA_URL", "", "Hydra public URL (informational; verification uses AUTH_JWKS_URL)"},
 	{"SECRET", "originhub-dev-secret-change-me", "secret for encrypting keys at rest (>= 16 chars; change in production)"},
 	{"WEBHOOK_SECRET", "originhub-dev-webhook-secret", "default HMAC secret for outgoing webhooks"},
+	{"WEBHOOK_ALLOW_PRIVATE_TARGETS", "true in dev mode (AUTH_JWKS_URL empty), else false", "let webhook URLs reach loopback, private and link-local addresses"},
 	{"CORS_ORIGINS", "", "comma-separated origins allowed by CORS and WebSocket"},
 	{"DEBUG", "false", "log SQL and debug details"},
 	{"LEDGER_URL", "", "Sawtooth REST API URL; empty: built-in stand-in ledger"},

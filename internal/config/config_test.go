@@ -50,6 +50,8 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"short secret", map[string]string{"SECRET": "short"}, "SECRET"},
 		{"window reversed", map[string]string{"FIRST_MEASUREMENT_TIME": "2026-01-01", "LAST_MEASUREMENT_TIME": "2025-01-01"}, "LAST_MEASUREMENT_TIME"},
 		{"depth too small", map[string]string{"GRAPHQL_MAX_DEPTH": "1"}, "GRAPHQL_MAX_DEPTH"},
+		{"short webhook secret", map[string]string{"WEBHOOK_SECRET": "short"}, "WEBHOOK_SECRET"},
+		{"bad private targets flag", map[string]string{"WEBHOOK_ALLOW_PRIVATE_TARGETS": "sometimes"}, "WEBHOOK_ALLOW_PRIVATE_TARGETS"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -82,5 +84,32 @@ func TestSecretsAreRedacted(t *testing.T) {
 	s := config.Secret("hunter2-hunter2-hunter2")
 	if strings.Contains(s.String(), "hunter2") || strings.Contains(s.LogValue().String(), "hunter2") {
 		t.Fatal("secret leaked through String or LogValue")
+	}
+}
+
+// TestWebhookPrivateTargetsDefault: private webhook targets are allowed by default only in
+// dev mode, where receivers run on the same machine; an explicit value wins either way.
+func TestWebhookPrivateTargetsDefault(t *testing.T) {
+	prod := map[string]string{"AUTH_JWKS_URL": "https://hydra.example/.well-known/jwks.json", "AUTH_ISSUER": "https://hydra.example/"}
+	tests := []struct {
+		name string
+		env  map[string]string
+		want bool
+	}{
+		{"dev mode", nil, true},
+		{"dev mode, turned off", map[string]string{"WEBHOOK_ALLOW_PRIVATE_TARGETS": "false"}, false},
+		{"production", prod, false},
+		{"production, turned on", map[string]string{"AUTH_JWKS_URL": prod["AUTH_JWKS_URL"], "AUTH_ISSUER": prod["AUTH_ISSUER"], "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true"}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := config.Load(lookup(tc.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Webhook.AllowPrivateTargets != tc.want {
+				t.Fatalf("AllowPrivateTargets = %v, want %v", c.Webhook.AllowPrivateTargets, tc.want)
+			}
+		})
 	}
 }

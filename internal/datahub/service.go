@@ -34,9 +34,13 @@ type Config struct {
 	AccessTo      time.Time
 }
 
-// Enqueuer schedules an import job's task; implemented by the tasks package.
+// Enqueuer schedules tasks; implemented by the tasks package.
 type Enqueuer interface {
+	// EnqueueImport queues import job jobID.
 	EnqueueImport(ctx context.Context, jobID int64) error
+	// EnqueuePublishMeasurements queues the ledger publication of a point's new readings
+	// (and, for production, the issuance of their GGOs).
+	EnqueuePublishMeasurements(ctx context.Context, meteringPointID int64, from, to time.Time) error
 }
 
 // Publisher sends pub/sub events (internal/pubsub.Bus).
@@ -439,6 +443,15 @@ func (s *Service) ingestBatch(ctx context.Context, job *models.ImportJob, ws []W
 	}
 	job.RowsRead += res.Read
 	job.RowsWritten += res.Written
+	// Committed: publish what arrived. Publication skips hours already published, so
+	// queueing a window again is harmless; a lost task is caught by the next import.
+	if res.Written > 0 {
+		for _, w := range ws {
+			if err := s.queue.EnqueuePublishMeasurements(ctx, w.MeteringPointID, w.From, w.To); err != nil {
+				s.log.WarnContext(ctx, "publication not queued", "metering_point_id", w.MeteringPointID, "err", err)
+			}
+		}
+	}
 	if res.Rejected > 0 {
 		s.log.WarnContext(ctx, "readings rejected", "user_id", job.UserID, "rejected", res.Rejected, "first", res.Problems)
 	}

@@ -20,4 +20,13 @@ type (
 	MeasurementEdge         = relay.Edge[models.Measurement]
 	ImportJobConnection     = relay.Connection[models.ImportJob]
 	ImportJobEdge           = relay.Edge[models.ImportJob]
+
+	GgoConnection                 = relay.Connection[models.Ggo]
+	GgoEdge                       = relay.Edge[models.Ggo]
+	GgoOperationConnection        = relay.Connection[models.GgoOperation]
+	GgoOperationEdge              = relay.Edge[models.GgoOperation]
+	WebhookSubscriptionConnection = relay.Connection[models.WebhookSubscription]
+	WebhookSubscriptionEdge       = relay.Edge[models.WebhookSubscription]
+	WebhookDeliveryConnection     = relay.Connection[models.WebhookDelivery]
+	WebhookDeliveryEdge           = relay.Edge[models.WebhookDelivery]
 )

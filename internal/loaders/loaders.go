@@ -9,6 +9,7 @@ import (
 
 	"github.com/vikstrous/dataloadgen"
 
+	"github.com/originhub/originhub/internal/account"
 	"github.com/originhub/originhub/internal/datahub"
 	"github.com/originhub/originhub/internal/ledger/outbox"
 	"github.com/originhub/originhub/internal/ledger/publish"
@@ -23,6 +24,7 @@ type Sources struct {
 	DataHub      *datahub.Service
 	Technologies *technology.Service
 	Publications *publish.Store
+	Account      *account.Service
 }
 
 // Loaders are one viewer's dataloaders.
@@ -32,6 +34,9 @@ type Loaders struct {
 	importJob        *dataloadgen.Loader[int64, models.ImportJob]
 	technology       *dataloadgen.Loader[technology.Key, models.Technology]
 	measurementState *dataloadgen.Loader[publish.HourKey, models.MeasurementLedgerState]
+	ggo              *dataloadgen.Loader[int64, models.Ggo]
+	operation        *dataloadgen.Loader[int64, models.GgoOperation]
+	accountReference *dataloadgen.Loader[int64, string]
 }
 
 // A short wait: resolvers of one GraphQL level run together, so 1 ms gathers them without
@@ -51,6 +56,13 @@ func New(src Sources, v user.Viewer) *Loaders {
 			return src.DataHub.ImportJobsByIDs(ctx, v.UserID, ids)
 		}, opts...),
 		technology: dataloadgen.NewMappedLoader(src.Technologies.ByKeys, opts...),
+		ggo: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]models.Ggo, error) {
+			return src.Account.ByIDs(ctx, v.UserID, ids)
+		}, opts...),
+		operation: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]models.GgoOperation, error) {
+			return src.Account.OperationsByIDs(ctx, v.UserID, ids)
+		}, opts...),
+		accountReference: dataloadgen.NewMappedLoader(src.Account.AccountReferences, opts...),
 		measurementState: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []publish.HourKey) (map[publish.HourKey]models.MeasurementLedgerState, error) {
 			return src.Publications.ByHours(ctx, v.UserID, keys)
 		}, opts...),
@@ -110,4 +122,17 @@ func (l *Loaders) Technology(ctx context.Context, k technology.Key) (models.Tech
 // meteringPointID at begin; dataloadgen.ErrNotFound if it is not published (or not theirs).
 func (l *Loaders) MeasurementLedgerState(ctx context.Context, meteringPointID int64, begin time.Time) (models.MeasurementLedgerState, error) {
 	return l.measurementState.Load(ctx, publish.KeyOf(meteringPointID, begin))
+}
+
+// Ggo loads one of the viewer's GGOs.
+func (l *Loaders) Ggo(ctx context.Context, id int64) (models.Ggo, error) { return l.ggo.Load(ctx, id) }
+
+// Operation loads one of the viewer's operations.
+func (l *Loaders) Operation(ctx context.Context, id int64) (models.GgoOperation, error) {
+	return l.operation.Load(ctx, id)
+}
+
+// AccountReference loads a user's account reference.
+func (l *Loaders) AccountReference(ctx context.Context, userID int64) (string, error) {
+	return l.accountReference.Load(ctx, userID)
 }

@@ -35,14 +35,15 @@ type PublishMeasurementsPayload struct {
 }
 
 // NewLedgerSubmitTask returns the post of batch id. Its task id is the batch id, so the
-// batch is queued at most once at a time.
+// batch is queued at most once at a time. It retries for days (the retry delay is capped at
+// 10 min): an archived task would keep its id, and the sweeper could not queue it again.
 func NewLedgerSubmitTask(id string) (*asynq.Task, error) {
 	b, err := json.Marshal(LedgerBatchPayload{BatchID: id})
 	if err != nil {
 		return nil, err
 	}
 	return asynq.NewTask(TypeLedgerSubmit, b, asynq.TaskID("ledger:submit:"+id),
-		asynq.Queue(QueueLedger), asynq.MaxRetry(25), asynq.Timeout(2*time.Minute)), nil
+		asynq.Queue(QueueLedger), asynq.MaxRetry(1000), asynq.Timeout(2*time.Minute)), nil
 }
 
 // NewLedgerPollTask returns poll round `round` of batch id, due after delay.

@@ -63,6 +63,8 @@ func NewServer(redisOpt asynq.RedisClientOpt, cfg ServerConfig, log *slog.Logger
 		// Ledger polls are scheduled a few hundred ms ahead; asynq's default 5 s check
 		// would add seconds to every batch's way to COMMITTED.
 		DelayedTaskCheckInterval: 100 * time.Millisecond,
+		// Likewise an idle worker looks for new tasks every 1 s by default.
+		TaskCheckInterval: 50 * time.Millisecond,
 	})
 }
 

@@ -27,7 +27,7 @@ func startWorker(t *testing.T) *platform {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := testConfig(t, testkit.DatabaseURI(t), "HTTP_ADDR", ln.Addr().String(), "LEDGER_COMMIT_DELAY", "50ms")
+	cfg := testConfig(t, testkit.DatabaseURI(t), "HTTP_ADDR", ln.Addr().String(), "LEDGER_COMMIT_DELAY", "50ms", "GRAPHQL_MAX_DEPTH", "8")
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
@@ -125,6 +125,29 @@ func TestSubscriptionFollowsPublishedBatches(t *testing.T) {
 		if ev.Status == "COMMITTED" {
 			break
 		}
+	}
+	// The measurement shows its ledger state, resolved through the loaders.
+	status, res := p.post(t, "Bearer "+p.token(t, alice), `{ measurements(first: 10) { nodes { begin ledger { address status batch { batchId status } } } } }`, nil)
+	if status != 200 || len(res.Errors) > 0 {
+		t.Fatalf("measurements query = %d %+v", status, res.Errors)
+	}
+	var ms struct {
+		Nodes []struct {
+			Begin  time.Time
+			Ledger *struct {
+				Address, Status string
+				Batch           struct{ BatchID, Status string }
+			}
+		}
+	}
+	if err := json.Unmarshal(res.Data["measurements"], &ms); err != nil {
+		t.Fatal(err)
+	}
+	if len(ms.Nodes) != 1 || ms.Nodes[0].Ledger == nil {
+		t.Fatalf("measurements = %+v, want alice's one published hour", ms.Nodes)
+	}
+	if l := ms.Nodes[0].Ledger; l.Status != "COMMITTED" || l.Batch.BatchID != aliceIDs[0] || l.Batch.Status != "COMMITTED" || len(l.Address) != 70 {
+		t.Fatalf("ledger state = %+v, want COMMITTED in batch %s at a 70-character address", *l, aliceIDs[0])
 	}
 	// Bob's batch commits too, on his own topic.
 	testkit.Eventually(t, 10*time.Second, func() bool {

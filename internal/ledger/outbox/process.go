@@ -127,11 +127,47 @@ func (s *Service) claim(ctx context.Context, statuses []models.LedgerBatchStatus
 // for longer than Backoff.ResubmitAfter is posted again with the same bytes. Batches not due
 // (another poller has them) are skipped. Errors: the ledger or database error.
 func (s *Service) Poll(ctx context.Context, ids ...string) error {
+	if err := s.waitDue(ctx, ids); err != nil {
+		return err
+	}
 	rows, err := s.claim(ctx, polledStatuses, ids)
 	if err != nil {
 		return err
 	}
 	return s.pollClaimed(ctx, rows)
+}
+
+// maxEarly bounds how long Poll waits for its batches to fall due. asynq schedules in whole
+// seconds, so a poll task queued for 250 ms from now may start up to a second early; without
+// the wait it would find its batch not due, skip it, and leave it to the sweeper.
+const maxEarly = 1100 * time.Millisecond
+
+// waitDue sleeps until the earliest next_poll_at of ids if that is at most maxEarly away.
+func (s *Service) waitDue(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	var next []time.Time
+	err := s.db.NewRaw("SELECT next_poll_at FROM ledger_batches WHERE id IN (?) AND status IN (?) AND next_poll_at IS NOT NULL ORDER BY next_poll_at LIMIT 1",
+		bun.In(ids), bun.In(polledStatuses)).Scan(ctx, &next)
+	if err != nil {
+		return fmt.Errorf("load next poll of ledger batches: %w", err)
+	}
+	if len(next) == 0 {
+		return nil
+	}
+	d := next[0].Sub(s.clock())
+	if d <= 0 || d > maxEarly {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 func (s *Service) pollClaimed(ctx context.Context, rows []claimed) error {

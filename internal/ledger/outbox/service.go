@@ -49,7 +49,8 @@ type Queue interface {
 type Backoff struct {
 	// First is the wait between a post and the first status poll (default 250 ms).
 	First time.Duration
-	// Max bounds the wait between polls (default 30 s); it grows by half each poll.
+	// Max bounds the wait between polls (default 30 s); from First/2 it grows by half each
+	// poll.
 	Max time.Duration
 	// ResubmitAfter is how long a batch may read UNKNOWN after its post before its bytes
 	// are posted again (default 10 s).
@@ -76,10 +77,15 @@ func (b Backoff) withDefaults() Backoff {
 	return b
 }
 
-// delay is the wait before poll round n (0 after the post).
+// delay is the wait before poll round n (0 after the post). Round 0 waits First, the time
+// a commit usually takes; a batch still pending then is close to done, so later rounds
+// restart at First/2 and grow by half each round up to Max.
 func (b Backoff) delay(n int) time.Duration {
-	d := b.First
-	for range n {
+	if n == 0 {
+		return b.First
+	}
+	d := max(b.First/2, time.Nanosecond)
+	for range n - 1 {
 		d += d / 2
 		if d >= b.Max {
 			return b.Max

@@ -29,12 +29,13 @@ type Config struct {
 
 // Service is the GGO wallet.
 type Service struct {
-	db      *bun.DB
-	wallets *wallet.Service
-	outbox  *outbox.Service
-	cfg     Config
-	log     *slog.Logger
-	clock   func() time.Time
+	db       *bun.DB
+	wallets  *wallet.Service
+	outbox   *outbox.Service
+	cfg      Config
+	log      *slog.Logger
+	clock    func() time.Time
+	webhooks Emitter // nil: no webhooks
 }
 
 // NewService returns a Service.
@@ -92,18 +93,42 @@ func (s *Service) Issue(ctx context.Context, tx bun.IDB, _ *ledger.Key, h publis
 	return []ledger.Tx{issue}, nil
 }
 
-// IssueHooks finalise the GGOs issued in a publication batch: STORED when it commits,
-// removed when it is refused. They run before the publication's own hooks, while its
-// publication rows still tell which hours the batch carried.
-func IssueHooks() outbox.Hooks {
+// IssueHooks finalise the GGOs issued in a publication batch: STORED when it commits (and
+// announced as GGO_ISSUED, with the publication as MEASUREMENT_PUBLISHED), removed when it
+// is refused. They run before the publication's own hooks, while its publication rows
+// still tell which hours the batch carried.
+func (s *Service) IssueHooks() outbox.Hooks {
 	const hours = `(g.metering_point_id, g.begin_at) IN (SELECT metering_point_id, begin_at FROM measurement_publications WHERE batch_id = ?)`
 	return outbox.Hooks{
 		OnCommitted: func(ctx context.Context, tx bun.IDB, b models.LedgerBatch) error {
-			_, err := tx.NewUpdate().Model((*models.Ggo)(nil)).
+			var issued []models.Ggo
+			err := tx.NewUpdate().Model(&issued).
 				Set("state = 'STORED', updated_at = now()").
-				Where("g.origin = 'ISSUED' AND g.state = 'PENDING'").Where(hours, b.ID).Exec(ctx)
+				Where("g.origin = 'ISSUED' AND g.state = 'PENDING'").Where(hours, b.ID).Returning("*").Scan(ctx)
 			if err != nil {
 				return fmt.Errorf("store ggos issued in %s: %w", b.ID, err)
+			}
+			for owner, evs := range ggoEvents(issued, nil) {
+				if err := s.emit(ctx, tx, owner, models.WebhookGGOIssued, map[string]any{"batchId": b.ID, "ggos": evs}); err != nil {
+					return err
+				}
+			}
+			if b.UserID != nil {
+				var pubs []struct {
+					GSRN    string    `bun:"gsrn" json:"gsrn"`
+					BeginAt time.Time `bun:"begin_at" json:"begin"`
+					Amount  int64     `bun:"amount_wh" json:"amount"`
+					Address string    `bun:"address" json:"address"`
+				}
+				if err := tx.NewRaw(`SELECT mp.gsrn, p.begin_at, p.amount_wh, p.address FROM measurement_publications p
+					JOIN metering_points mp ON mp.id = p.metering_point_id WHERE p.batch_id = ? ORDER BY mp.gsrn, p.begin_at`, b.ID).Scan(ctx, &pubs); err != nil {
+					return fmt.Errorf("load publications of %s: %w", b.ID, err)
+				}
+				if len(pubs) > 0 {
+					if err := s.emit(ctx, tx, *b.UserID, models.WebhookMeasurementPublished, map[string]any{"batchId": b.ID, "measurements": pubs}); err != nil {
+						return err
+					}
+				}
 			}
 			return nil
 		},
@@ -146,10 +171,11 @@ func Chain(hs ...outbox.Hooks) outbox.Hooks {
 
 // OperationHooks finalise transfers, retires and composes. Committed: consumed GGOs take
 // their next state, new parts become STORED (RETIRED for retire parts), the operation
-// COMMITTED. Refused: new parts are removed, consumed GGOs are STORED again, the operation
-// FAILED with the ledger's message. Both are guarded by the current states, so running one
-// twice changes nothing.
-func OperationHooks() outbox.Hooks {
+// COMMITTED; recipients hear GGO_RECEIVED and the owner OPERATION_COMMITTED. Refused: new
+// parts are removed, consumed GGOs are STORED again, the operation FAILED with the ledger's
+// message, announced as OPERATION_FAILED. Both are guarded by the current states, so
+// running one twice changes nothing.
+func (s *Service) OperationHooks() outbox.Hooks {
 	return outbox.Hooks{
 		OnCommitted: func(ctx context.Context, tx bun.IDB, b models.LedgerBatch) error {
 			if _, err := tx.NewUpdate().Model((*models.Ggo)(nil)).
@@ -157,18 +183,19 @@ func OperationHooks() outbox.Hooks {
 				Where("g.batch_id = ? AND g.state = 'LOCKED'", b.ID).Exec(ctx); err != nil {
 				return fmt.Errorf("spend ggos of %s: %w", b.ID, err)
 			}
-			if _, err := tx.NewUpdate().Model((*models.Ggo)(nil)).
+			var parts []models.Ggo
+			if err := tx.NewUpdate().Model(&parts).
 				Set("state = CASE WHEN g.retire_metering_point_id IS NULL THEN 'STORED' ELSE 'RETIRED' END").
 				Set("retired_at = CASE WHEN g.retire_metering_point_id IS NULL THEN NULL ELSE now() END, updated_at = now()").
-				Where("g.batch_id = ? AND g.state = 'PENDING'", b.ID).Exec(ctx); err != nil {
+				Where("g.batch_id = ? AND g.state = 'PENDING'", b.ID).Returning("*").Scan(ctx); err != nil {
 				return fmt.Errorf("store parts of %s: %w", b.ID, err)
 			}
-			_, err := tx.NewUpdate().Model((*models.GgoOperation)(nil)).
-				Set("state = 'COMMITTED', finished_at = now()").Where("batch_id = ? AND state = 'PENDING'", b.ID).Exec(ctx)
-			if err != nil {
+			var ops []models.GgoOperation
+			if err := tx.NewUpdate().Model(&ops).
+				Set("state = 'COMMITTED', finished_at = now()").Where("batch_id = ? AND state = 'PENDING'", b.ID).Returning("*").Scan(ctx); err != nil {
 				return fmt.Errorf("commit operation of %s: %w", b.ID, err)
 			}
-			return nil
+			return s.announce(ctx, tx, ops, parts, models.WebhookOperationCommitted)
 		},
 		OnInvalid: func(ctx context.Context, tx bun.IDB, b models.LedgerBatch) error {
 			if _, err := tx.NewDelete().Model((*models.Ggo)(nil)).Where("g.batch_id = ? AND g.state = 'PENDING'", b.ID).Exec(ctx); err != nil {
@@ -183,12 +210,12 @@ func OperationHooks() outbox.Hooks {
 			if b.Error != nil {
 				msg = *b.Error
 			}
-			_, err := tx.NewUpdate().Model((*models.GgoOperation)(nil)).
-				Set("state = 'FAILED', error = ?, finished_at = now()", msg).Where("batch_id = ? AND state = 'PENDING'", b.ID).Exec(ctx)
-			if err != nil {
+			var ops []models.GgoOperation
+			if err := tx.NewUpdate().Model(&ops).
+				Set("state = 'FAILED', error = ?, finished_at = now()", msg).Where("batch_id = ? AND state = 'PENDING'", b.ID).Returning("*").Scan(ctx); err != nil {
 				return fmt.Errorf("fail operation of %s: %w", b.ID, err)
 			}
-			return nil
+			return s.announce(ctx, tx, ops, nil, models.WebhookOperationFailed)
 		},
 	}
 }
@@ -203,4 +230,44 @@ func (s *Service) ExpireDue(ctx context.Context) (int64, error) {
 	}
 	n, _ := res.RowsAffected()
 	return n, nil
+}
+
+// announce tells the owners of finished operations, and the recipients of the GGOs they
+// received.
+func (s *Service) announce(ctx context.Context, tx bun.IDB, ops []models.GgoOperation, parts []models.Ggo, event models.WebhookEvent) error {
+	if s.webhooks == nil {
+		return nil
+	}
+	for _, op := range ops {
+		if err := s.emit(ctx, tx, op.UserID, event, map[string]any{
+			"operationId": op.ID, "kind": op.Kind, "amount": op.AmountWh, "batchId": op.BatchID, "error": op.Error, "reference": op.Reference,
+		}); err != nil {
+			return err
+		}
+	}
+	var received []models.Ggo
+	senders := map[int64]bool{}
+	for _, p := range parts {
+		if p.Origin == models.GgoReceived && p.State == models.GgoStored {
+			received = append(received, p)
+			senders[*p.ReceivedFromUserID] = true
+		}
+	}
+	if len(received) == 0 {
+		return nil
+	}
+	ids := make([]int64, 0, len(senders))
+	for id := range senders {
+		ids = append(ids, id)
+	}
+	refs, err := s.AccountReferences(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for owner, evs := range ggoEvents(received, refs) {
+		if err := s.emit(ctx, tx, owner, models.WebhookGGOReceived, map[string]any{"ggos": evs}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

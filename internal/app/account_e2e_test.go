@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +15,7 @@ import (
 	"github.com/originhub/originhub/internal/account"
 	"github.com/originhub/originhub/internal/app"
 	"github.com/originhub/originhub/internal/testkit"
+	"github.com/originhub/originhub/internal/webhook"
 	"github.com/originhub/originhub/models"
 )
 
@@ -438,3 +442,55 @@ func TestExpiredGgosCannotMove(t *testing.T) {
 func ptrWh(n int64) *models.WattHours { v := models.WattHours(n); return &v }
 
 var _ = context.Background
+
+// TestTransferAnnouncedBySignedWebhooks: the recipient's subscription gets GGO_RECEIVED and
+// the sender's OPERATION_COMMITTED, each signed so that webhook.Verify accepts it.
+func TestTransferAnnouncedBySignedWebhooks(t *testing.T) {
+	w := newAccountWorld(t, 1, func(int) int64 { return 800 }, func(int) int64 { return 0 })
+	ctx := t.Context()
+	type hit struct {
+		event string
+		body  []byte
+		ts    string
+		sig   string
+	}
+	hits := make(chan hit, 10)
+	recv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		hits <- hit{r.Header.Get("X-OriginHub-Event"), body, r.Header.Get("X-OriginHub-Timestamp"), r.Header.Get("X-OriginHub-Signature")}
+	}))
+	defer recv.Close()
+	const bobSecret = "bobs-own-secret-0123456789"
+	if _, err := w.p.app.Webhooks.Subscribe(ctx, w.bob.ID, webhook.SubscribeInput{Event: webhook.EventGGOReceived, URL: recv.URL + "/bob", Secret: bobSecret}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.p.app.Webhooks.Subscribe(ctx, w.alice.ID, webhook.SubscribeInput{Event: webhook.EventOperationCommitted, URL: recv.URL + "/alice"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.p.app.Account.Transfer(ctx, w.alice.ID, account.TransferInput{Amount: 300, RecipientReference: w.bob.AccountReference}); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]hit{}
+	for len(got) < 2 {
+		select {
+		case h := <-hits:
+			got[h.event] = h
+		case <-time.After(30 * time.Second):
+			t.Fatalf("webhooks received: %v, want GGO_RECEIVED and OPERATION_COMMITTED", got)
+		}
+	}
+	rcv := got["GGO_RECEIVED"]
+	if err := webhook.Verify(bobSecret, rcv.ts, rcv.body, rcv.sig, time.Minute); err != nil {
+		t.Fatalf("GGO_RECEIVED signature: %v", err)
+	}
+	if !strings.Contains(string(rcv.body), `"amount":300`) || !strings.Contains(string(rcv.body), w.alice.AccountReference) {
+		t.Fatalf("GGO_RECEIVED body = %s, want 300 Wh from alice", rcv.body)
+	}
+	com := got["OPERATION_COMMITTED"]
+	if err := webhook.Verify(w.p.app.Config.Webhook.Secret.Reveal(), com.ts, com.body, com.sig, time.Minute); err != nil {
+		t.Fatalf("OPERATION_COMMITTED signature with WEBHOOK_SECRET: %v", err)
+	}
+	if err := webhook.Verify(bobSecret, com.ts, com.body, com.sig, time.Minute); err == nil {
+		t.Fatal("a signature verified with the wrong secret")
+	}
+}

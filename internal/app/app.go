@@ -125,6 +125,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		a.Close()
 		return nil, err
 	}
+	a.Account.SetWebhooks(a.Webhooks)
 	return a, nil
 }
 

@@ -55,14 +55,13 @@ func (a *App) setUpLedger(ctx context.Context) error {
 	}
 	a.Outbox = outbox.NewService(outbox.Deps{
 		DB: a.DB, Ledger: client, Queue: tasks.Enqueuer{Client: a.Tasks}, Publisher: a.Bus,
-		Handlers: outbox.Handlers{
-			// Issued GGOs settle before their publication rows go.
-			publish.Kind:          account.Chain(account.IssueHooks(), publish.Hooks()),
-			account.OperationKind: account.OperationHooks(),
-		},
+
 		Backoff: backoff, Clock: a.Clock, Log: a.Log.With("component", "ledger-outbox"),
 	})
 	a.Account = account.NewService(a.DB, a.Wallets, a.Outbox, account.Config{}, a.Log.With("component", "account"), a.Clock)
+	// Issued GGOs settle before their publication rows go.
+	a.Outbox.Handle(publish.Kind, account.Chain(a.Account.IssueHooks(), publish.Hooks()))
+	a.Outbox.Handle(account.OperationKind, a.Account.OperationHooks())
 	a.Publisher = publish.NewService(a.DB, a.Wallets, a.Outbox, a.Account.Issue, a.Log)
 	return nil
 }

@@ -262,8 +262,10 @@ func (s *Service) resubmit(ctx context.Context, r claimed) error {
 func (s *Service) finish(ctx context.Context, id string, status models.LedgerBatchStatus, msg string) error {
 	now := s.clock()
 	var done *models.LedgerBatch
+	var after []func(context.Context)
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		done = nil
+		done, after = nil, nil
+		ctx = context.WithValue(ctx, afterCommitKey{}, &after)
 		var b models.LedgerBatch
 		if err := tx.NewSelect().Model(&b).ExcludeColumn("body").Where("lb.id = ?", id).For("UPDATE").Scan(ctx); err != nil {
 			return fmt.Errorf("lock ledger batch %s: %w", id, err)
@@ -301,6 +303,9 @@ func (s *Service) finish(ctx context.Context, id string, status models.LedgerBat
 	if done != nil {
 		if status == models.LedgerBatchInvalid {
 			s.log.WarnContext(ctx, "ledger batch invalid", "batch_id", id, "kind", done.Kind, "message", msg)
+		}
+		for _, fn := range after {
+			fn(ctx)
 		}
 		s.notify(ctx, *done)
 	}

@@ -185,3 +185,23 @@ func (s *Service) notify(ctx context.Context, b models.LedgerBatch) {
 		s.log.WarnContext(ctx, "ledger batch event not published", "batch_id", b.ID, "error", err)
 	}
 }
+
+// Handle sets the hooks of batches of kind; call it while wiring, before any batch is
+// processed (services that write batches are built after the outbox they use).
+func (s *Service) Handle(kind string, h Hooks) {
+	if s.handlers == nil {
+		s.handlers = Handlers{}
+	}
+	s.handlers[kind] = h
+}
+
+type afterCommitKey struct{}
+
+// AfterCommit registers fn to run once the transaction a hook runs in has committed — for
+// side effects outside Postgres (queueing webhook deliveries) that must not happen when the
+// status change rolls back. Outside a hook it does nothing.
+func AfterCommit(ctx context.Context, fn func(context.Context)) {
+	if list, ok := ctx.Value(afterCommitKey{}).(*[]func(context.Context)); ok {
+		*list = append(*list, fn)
+	}
+}

@@ -284,8 +284,12 @@ func (s *Service) OperationsByIDs(ctx context.Context, userID int64, ids []int64
 // AccountReferences returns the account references of users, keyed by user id. References
 // are what users share to receive GGOs, so showing a counterpart's is no leak.
 func (s *Service) AccountReferences(ctx context.Context, ids []int64) (map[int64]string, error) {
+	return accountReferences(ctx, s.db, ids)
+}
+
+func accountReferences(ctx context.Context, db bun.IDB, ids []int64) (map[int64]string, error) {
 	var rows []models.User
-	if err := s.db.NewSelect().Model(&rows).Column("id", "account_reference").Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&rows).Column("id", "account_reference").Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("load account references: %w", err)
 	}
 	out := make(map[int64]string, len(rows))

@@ -260,7 +260,7 @@ func (s *Service) announce(ctx context.Context, tx bun.IDB, ops []models.GgoOper
 	for id := range senders {
 		ids = append(ids, id)
 	}
-	refs, err := s.AccountReferences(ctx, ids)
+	refs, err := accountReferences(ctx, tx, ids)
 	if err != nil {
 		return err
 	}

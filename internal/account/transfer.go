@@ -89,7 +89,7 @@ func (s *Service) Transfer(ctx context.Context, owner int64, in TransferInput) (
 		return models.GgoOperation{}, err
 	}
 	if in.Amount > available {
-		return models.GgoOperation{}, s.shortage(ctx, owner, in.Amount, available)
+		return models.GgoOperation{}, s.shortage(ctx, s.db, owner, in.Amount, available)
 	}
 	op := models.GgoOperation{UserID: owner, Kind: models.OperationTransfer, AmountWh: in.Amount, RecipientUserID: &recipient.ID}
 	if in.Reference != "" {
@@ -110,7 +110,7 @@ func (s *Service) Transfer(ctx context.Context, owner int64, in TransferInput) (
 		}
 		if sum < in.Amount {
 			// Others took GGOs since the check above.
-			return s.shortage(ctx, owner, in.Amount, sum)
+			return s.shortage(ctx, tx, owner, in.Amount, sum)
 		}
 		left := in.Amount
 		for _, g := range picked {
@@ -168,10 +168,13 @@ func deref[T any](p *T) T {
 
 // shortage builds the error for a request larger than what is available, with what the
 // owner has in flight.
-func (s *Service) shortage(ctx context.Context, owner int64, requested, available models.WattHours) error {
+//
+// Inside an operation's transaction pass that transaction: asking the pool for a second
+// connection while holding one can exhaust it under load.
+func (s *Service) shortage(ctx context.Context, db bun.IDB, owner int64, requested, available models.WattHours) error {
 	var inFlight int64
 	// Best effort: the figure only improves the message.
-	_ = s.db.NewSelect().Model((*models.Ggo)(nil)).ColumnExpr("coalesce(sum(g.amount_wh), 0)::bigint").
+	_ = db.NewSelect().Model((*models.Ggo)(nil)).ColumnExpr("coalesce(sum(g.amount_wh), 0)::bigint").
 		Where("g.user_id = ? AND g.state = 'LOCKED'", owner).Scan(ctx, &inFlight)
 	return &InsufficientError{Requested: requested, Available: available, InFlight: models.WattHours(inFlight)}
 }

@@ -56,7 +56,8 @@ type Ggo struct {
 	OperationID           *int64     `bun:"operation_id"`
 	RetireMeteringPointID *int64     `bun:"retire_metering_point_id"`
 	RetiredAt             *time.Time `bun:"retired_at"`
-	NextState             *GgoState  `bun:"next_state"` // what a LOCKED GGO becomes on commit
+	NextState             *GgoState  `bun:"next_state"`   // what a LOCKED GGO becomes on commit
+	AgreementID           *int64     `bun:"agreement_id"` // the agreement a received part was transferred under
 	IssuedAt              time.Time  `bun:"issued_at,notnull"`
 	ExpiresAt             time.Time  `bun:"expires_at,notnull"`
 	CreatedAt             time.Time  `bun:"created_at,notnull,default:current_timestamp"`
@@ -74,6 +75,7 @@ const (
 	OperationTransfer GgoOperationKind = "TRANSFER"
 	OperationRetire   GgoOperationKind = "RETIRE"
 	OperationCompose  GgoOperationKind = "COMPOSE"
+	OperationConsume  GgoOperationKind = "CONSUME" // automatic consumption of one hour
 )
 
 // GgoOperationState follows the operation's ledger batch.

@@ -42,10 +42,17 @@ type MeteringPoint struct {
 	Postcode         string            `bun:"postcode,notnull"`
 	MunicipalityCode string            `bun:"municipality_code,notnull"`
 	KeyIndex         *int              `bun:"key_index"`
-	ImportedUntil    *time.Time        `bun:"imported_until"`
-	LastImportError  *string           `bun:"last_import_error"`
-	CreatedAt        time.Time         `bun:"created_at,notnull,default:current_timestamp"`
-	UpdatedAt        time.Time         `bun:"updated_at,notnull,default:current_timestamp"`
+	// Name is the facility's display name; nil shows the GSRN.
+	Name *string `bun:"name"`
+	// Tags label the facility for filtering.
+	Tags []string `bun:"tags,array,default:'{}'"`
+	// RetiringPriority orders the consumption points automatic consumption retires to,
+	// lowest first; nil: never retired to automatically.
+	RetiringPriority *int       `bun:"retiring_priority"`
+	ImportedUntil    *time.Time `bun:"imported_until"`
+	LastImportError  *string    `bun:"last_import_error"`
+	CreatedAt        time.Time  `bun:"created_at,notnull,default:current_timestamp"`
+	UpdatedAt        time.Time  `bun:"updated_at,notnull,default:current_timestamp"`
 }
 
 // IsNode marks MeteringPoint as a Node.

@@ -97,7 +97,7 @@ func part(src models.Ggo, owner int64, origin models.GgoOrigin, amount models.Wa
 	p.ParentID, p.RootID = &parent, root
 	p.Address, p.KeyPath = key.Address(ledger.PrefixGGO), path
 	p.State, p.NextState, p.RetireMeteringPointID, p.RetiredAt = models.GgoPending, nil, nil, nil
-	p.ReceivedFromUserID = nil
+	p.ReceivedFromUserID, p.AgreementID = nil, nil
 	if origin == models.GgoReceived {
 		from := src.UserID
 		p.ReceivedFromUserID = &from
@@ -129,9 +129,10 @@ func (b *builder) transferWhole(ctx context.Context, g models.Ggo, recipient int
 // share is one part of a split: its owner, amount and, for a retire part, the consumption
 // point it will be retired to.
 type share struct {
-	owner    int64
-	amount   models.WattHours
-	retireMP *int64
+	owner     int64
+	amount    models.WattHours
+	retireMP  *int64
+	agreement *int64 // a transfer under this agreement
 }
 
 // split splits g into shares (which must sum to it) and returns the new parts' indexes in
@@ -164,6 +165,7 @@ func (b *builder) split(ctx context.Context, g models.Ggo, shares []share) ([]in
 		}
 		p := part(g, sh.owner, origin, sh.amount, k, path)
 		p.RetireMeteringPointID = sh.retireMP
+		p.AgreementID = sh.agreement
 		parts[i] = ledger.SplitPart{Address: p.Address, Amount: int64(sh.amount)}
 		idx[i] = len(b.parts)
 		b.parts = append(b.parts, p)

@@ -35,7 +35,8 @@ type Service struct {
 	cfg      Config
 	log      *slog.Logger
 	clock    func() time.Time
-	webhooks Emitter // nil: no webhooks
+	webhooks Emitter        // nil: no webhooks
+	consume  ConsumeTrigger // nil: no automatic consumption
 }
 
 // NewService returns a Service.
@@ -108,6 +109,11 @@ func (s *Service) IssueHooks() outbox.Hooks {
 			if err != nil {
 				return fmt.Errorf("store ggos issued in %s: %w", b.ID, err)
 			}
+			spans := storedSpans(issued)
+			if err := consumptionSpans(ctx, tx, b.ID, spans); err != nil {
+				return err
+			}
+			s.triggerConsumption(ctx, "publish:"+b.ID, spans)
 			for owner, evs := range ggoEvents(issued, nil) {
 				if err := s.emit(ctx, tx, owner, models.WebhookGGOIssued, map[string]any{"batchId": b.ID, "ggos": evs}); err != nil {
 					return err
@@ -195,6 +201,7 @@ func (s *Service) OperationHooks() outbox.Hooks {
 				Set("state = 'COMMITTED', finished_at = now()").Where("batch_id = ? AND state = 'PENDING'", b.ID).Returning("*").Scan(ctx); err != nil {
 				return fmt.Errorf("commit operation of %s: %w", b.ID, err)
 			}
+			s.triggerConsumption(ctx, "receive:"+b.ID, storedSpans(parts, models.GgoReceived))
 			return s.announce(ctx, tx, ops, parts, models.WebhookOperationCommitted)
 		},
 		OnInvalid: func(ctx context.Context, tx bun.IDB, b models.LedgerBatch) error {

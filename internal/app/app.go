@@ -126,6 +126,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		return nil, err
 	}
 	a.Account.SetWebhooks(a.Webhooks)
+	a.Account.SetConsumeTrigger(tasks.Enqueuer{Client: a.Tasks}.EnqueueConsume)
 	return a, nil
 }
 

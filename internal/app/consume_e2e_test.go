@@ -1,0 +1,327 @@
+package app_test
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/originhub/originhub/internal/agreement"
+	"github.com/originhub/originhub/internal/app"
+	"github.com/originhub/originhub/internal/facility"
+	"github.com/originhub/originhub/internal/testkit"
+	"github.com/originhub/originhub/models"
+	"github.com/originhub/originhub/tasks"
+)
+
+// consumeWorld: alice produces wind and solar (DK1) and consumes at three points; bob and
+// carol receive under agreements; carol consumes. Every hour is published and committed.
+type consumeWorld struct {
+	p                   *platform
+	alice, bob, carol   models.User
+	wind, solar         int64 // alice's production points
+	windGSRN            string
+	cons1, cons2, cons3 int64 // alice's consumption points: DK1, DK1, DK2
+	carolCons           int64
+	begin               time.Time
+	agreements          *agreement.Service
+	facilities          *facility.Service
+}
+
+var consumeSeq = time.Now().UnixNano() % 1_000_000
+
+// series are per-hour amounts (Wh) per metering point.
+type series struct{ wind, solar, cons1, cons2, cons3, carol []int64 }
+
+func newConsumeWorld(t *testing.T, s series) *consumeWorld {
+	t.Helper()
+	cfg := testConfig(t, testkit.DatabaseURI(t), "LEDGER_COMMIT_DELAY", "20ms", "RATE_LIMIT_PER_MINUTE", "0")
+	p := startRoles(t, cfg, app.Roles{API: true, Worker: true})
+	ctx, db := t.Context(), p.app.DB
+	w := &consumeWorld{p: p, agreements: agreement.NewService(db, p.app.Clock), facilities: facility.NewService(db)}
+	var err error
+	for _, u := range []*models.User{&w.alice, &w.bob, &w.carol} {
+		if *u, err = p.app.Users.Ensure(ctx, testkit.Subject(t)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	consumeSeq++
+	hours := len(s.wind)
+	w.begin = time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(consumeSeq%2000) * 24 * time.Hour)
+	end := w.begin.Add(time.Duration(hours) * time.Hour)
+	if _, err := db.ExecContext(ctx, "SELECT ensure_measurement_partitions(?, ?)", w.begin, end); err != nil {
+		t.Fatal(err)
+	}
+	point := func(user int64, kind int, typ, sector, tech, fuel string) (int64, string) {
+		gsrn := fmt.Sprintf("57%04d%06d%06d", 10+kind, consumeSeq, user%1_000_000)
+		var id int64
+		var tc, fc any
+		if tech != "" {
+			tc, fc = tech, fuel
+		}
+		if err := db.NewRaw("INSERT INTO metering_points (user_id, gsrn, type, sector, technology_code, fuel_code) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+			user, gsrn, typ, sector, tc, fc).Scan(ctx, &id); err != nil {
+			t.Fatal(err)
+		}
+		return id, gsrn
+	}
+	w.wind, w.windGSRN = point(w.alice.ID, 1, "PRODUCTION", "DK1", "T020000", "F01050100")
+	w.solar, _ = point(w.alice.ID, 2, "PRODUCTION", "DK1", "T010000", "F01040100")
+	w.cons1, _ = point(w.alice.ID, 3, "CONSUMPTION", "DK1", "", "")
+	w.cons2, _ = point(w.alice.ID, 4, "CONSUMPTION", "DK1", "", "")
+	w.cons3, _ = point(w.alice.ID, 5, "CONSUMPTION", "DK2", "", "")
+	w.carolCons, _ = point(w.carol.ID, 6, "CONSUMPTION", "DK1", "", "")
+	// Consumption first, wind before solar: wind GGOs are issued (and expire) first, so
+	// they are routed first within an hour.
+	for _, mv := range []struct {
+		mp     int64
+		values []int64
+	}{{w.cons1, s.cons1}, {w.cons2, s.cons2}, {w.cons3, s.cons3}, {w.carolCons, s.carol}, {w.wind, s.wind}, {w.solar, s.solar}} {
+		for h, v := range mv.values {
+			if _, err := db.ExecContext(ctx, "INSERT INTO measurements (metering_point_id, begin_at, amount_wh) VALUES (?, ?, ?)",
+				mv.mp, w.begin.Add(time.Duration(h)*time.Hour), v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := p.app.Publisher.PublishMeasurements(ctx, mv.mp, w.begin, end); err != nil {
+			t.Fatal(err)
+		}
+		w.settle(t)
+	}
+	return w
+}
+
+// settle waits until no ledger batch is open and no consumption task is queued or running.
+func (w *consumeWorld) settle(t *testing.T) {
+	t.Helper()
+	rc := w.p.app.Config.Redis
+	insp := asynq.NewInspector(asynq.RedisClientOpt{Addr: rc.Addr, Username: rc.Username, Password: rc.Password.Reveal(), DB: rc.BrokerDB})
+	defer insp.Close()
+	testkit.Eventually(t, 60*time.Second, func() bool {
+		var open int
+		err := w.p.app.DB.NewRaw("SELECT count(*) FROM ledger_batches WHERE status NOT IN ('COMMITTED', 'INVALID')").Scan(t.Context(), &open)
+		if err != nil || open != 0 {
+			return false
+		}
+		for _, list := range []func(string, ...asynq.ListOption) ([]*asynq.TaskInfo, error){insp.ListPendingTasks, insp.ListActiveTasks, insp.ListRetryTasks, insp.ListScheduledTasks} {
+			ts, err := list(tasks.QueueDefault)
+			if errors.Is(err, asynq.ErrQueueNotFound) {
+				break // nothing was ever queued
+			}
+			if err != nil {
+				return false
+			}
+			for _, ti := range ts {
+				if ti.Type == tasks.TypeConsume {
+					return false
+				}
+			}
+		}
+		return true
+	}, "ledger batches and consumption tasks to settle")
+}
+
+func (w *consumeWorld) hour(h int) time.Time { return w.begin.Add(time.Duration(h) * time.Hour) }
+
+// accept has from propose an outbound agreement to `to`, which accepts it.
+func (w *consumeWorld) accept(t *testing.T, from, to models.User, in agreement.ProposeInput) models.Agreement {
+	t.Helper()
+	in.Direction, in.CounterpartID = agreement.Outbound, to.ID
+	in.DateFrom, in.DateTo = w.begin.AddDate(0, 0, -1), w.begin.AddDate(0, 0, 2)
+	a, err := w.agreements.Propose(t.Context(), from.ID, in)
+	if err != nil {
+		t.Fatalf("Propose(%s) = %v", in.Reference, err)
+	}
+	if a, err = w.agreements.Respond(t.Context(), to.ID, a.ID, agreement.RespondInput{Accept: true}); err != nil {
+		t.Fatalf("Respond(%s) = %v", in.Reference, err)
+	}
+	return a
+}
+
+type routed struct {
+	Key  int64 `bun:"key"`
+	Hour int   `bun:"hour"`
+	Wh   int64 `bun:"wh"`
+}
+
+// routes returns, per (retire point or agreement, hour), what was retired or transferred.
+func (w *consumeWorld) routes(t *testing.T) (retired, transferred map[[2]int64]int64) {
+	t.Helper()
+	ctx := t.Context()
+	var rs []routed
+	if err := w.p.app.DB.NewRaw(`SELECT retire_metering_point_id AS key, (extract(epoch FROM begin_at - ?::timestamptz) / 3600)::int AS hour, sum(amount_wh)::bigint AS wh
+		FROM ggos WHERE retire_metering_point_id IN (?, ?, ?) AND state = 'RETIRED' GROUP BY 1, 2`, w.begin, w.cons1, w.cons2, w.cons3).Scan(ctx, &rs); err != nil {
+		t.Fatal(err)
+	}
+	retired = map[[2]int64]int64{}
+	for _, r := range rs {
+		retired[[2]int64{r.Key, int64(r.Hour)}] = r.Wh
+	}
+	rs = nil
+	if err := w.p.app.DB.NewRaw(`SELECT agreement_id AS key, (extract(epoch FROM begin_at - ?::timestamptz) / 3600)::int AS hour, sum(amount_wh)::bigint AS wh
+		FROM ggos WHERE agreement_id IS NOT NULL AND received_from_user_id = ? GROUP BY 1, 2`, w.begin, w.alice.ID).Scan(ctx, &rs); err != nil {
+		t.Fatal(err)
+	}
+	transferred = map[[2]int64]int64{}
+	for _, r := range rs {
+		transferred[[2]int64{r.Key, int64(r.Hour)}] = r.Wh
+	}
+	return retired, transferred
+}
+
+func (w *consumeWorld) stored(t *testing.T, user int64, h int) int64 {
+	t.Helper()
+	var n int64
+	if err := w.p.app.DB.NewRaw("SELECT coalesce(sum(amount_wh), 0)::bigint FROM ggos WHERE user_id = ? AND state = 'STORED' AND begin_at = ?", user, w.hour(h)).Scan(t.Context(), &n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func eqMap(t *testing.T, what string, got, want map[[2]int64]int64) {
+	t.Helper()
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s %v = %d Wh, want %d", what, k, got[k], v)
+		}
+	}
+	for k, v := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("%s %v = %d Wh, want nothing", what, k, v)
+		}
+	}
+}
+
+// TestConsumeHandComputed routes five hours by priorities, fixed and percent agreements,
+// technology and facility filters and limit-to-consumption, and checks every amount.
+//
+// Alice: wind W and solar S (DK1); consumption points c1 (priority 0, DK1), c2 (1, DK1),
+// c3 (2, DK2: never matches DK1 GGOs). Agreements by transfer priority: A1 to bob, 300 Wh
+// per hour, Solar only; A2 to bob, 50 % of alice's wind facility's supply; A3 to carol,
+// limit-to-consumption only (carol consumes K at a retire-receiving point). A declined
+// proposal D to bob (100 Wh) never transfers. A1 is cancelled before hour 4.
+//
+//	h  W     S     c1    c2   c3   K
+//	0  1000  500   600   300  900  400
+//	1  2000  0     100   0    0    50
+//	2  0     1000  0     0    0    0
+//	3  400   400   1000  0    0    1000
+//	4  0     200   0     0    0    0
+//
+// h0: wind 1000 (first: issued first) → c1 600, c2 300, A1 skips (not Solar), A2 100 (cap
+// 50 % × 1000 = 500). Solar 500 → c1, c2 full; A1 300; A2 skips (facility is wind); A3 200
+// (carol's room 400). Alice keeps 0.
+// h1: wind 2000 → c1 100; A2 1000 (50 %); A3 50 (room 50). Alice keeps 850.
+// h2: solar 1000 → A1 300; A3 room 0. Alice keeps 700.
+// h3: wind 400 → c1 400; solar 400 → c1 400 (1000 consumed). Alice keeps 0.
+// h4: solar 200 → A1 cancelled, A3 room 0. Alice keeps 200.
+func TestConsumeHandComputed(t *testing.T) {
+	w := newConsumeWorld(t, series{
+		wind:  []int64{1000, 2000, 0, 400, 0},
+		solar: []int64{500, 0, 1000, 400, 200},
+		cons1: []int64{600, 100, 0, 1000, 0},
+		cons2: []int64{300, 0, 0, 0, 0},
+		cons3: []int64{900, 0, 0, 0, 0},
+		carol: []int64{400, 50, 0, 1000, 0},
+	})
+	ctx := t.Context()
+	if err := w.facilities.SetRetiringPriority(ctx, w.alice.ID, []int64{w.cons1, w.cons2, w.cons3}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.facilities.SetRetiringPriority(ctx, w.carol.ID, []int64{w.carolCons}); err != nil {
+		t.Fatal(err)
+	}
+	amount, unit, pct := int64(300), models.UnitWh, 50
+	a1 := w.accept(t, w.alice, w.bob, agreement.ProposeInput{Reference: "A1", Amount: &amount, Unit: &unit, Technologies: []string{"Solar"}})
+	a2 := w.accept(t, w.alice, w.bob, agreement.ProposeInput{Reference: "A2", AmountPercent: &pct, FacilityGSRNs: []string{w.windGSRN}})
+	a3 := w.accept(t, w.alice, w.carol, agreement.ProposeInput{Reference: "A3", LimitToConsumption: true})
+	hundred := int64(100)
+	d, err := w.agreements.Propose(ctx, w.alice.ID, agreement.ProposeInput{Direction: agreement.Outbound, CounterpartID: w.bob.ID, Reference: "D",
+		Amount: &hundred, Unit: &unit, DateFrom: w.begin, DateTo: w.begin.AddDate(0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.agreements.Respond(ctx, w.bob.ID, d.ID, agreement.RespondInput{Accept: false}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Hour 0 by two racing triggers: exactly one moves anything.
+	var wg sync.WaitGroup
+	ops := make([]*models.GgoOperation, 2)
+	errs := make([]error, 2)
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ops[i], errs[i] = w.p.app.Account.ConsumeHour(ctx, w.alice.ID, w.hour(0))
+		}()
+	}
+	wg.Wait()
+	if errs[0] != nil || errs[1] != nil {
+		t.Fatalf("racing ConsumeHour errors = %v, %v", errs[0], errs[1])
+	}
+	if (ops[0] == nil) == (ops[1] == nil) {
+		t.Fatalf("racing ConsumeHour operations = %v, %v, want exactly one", ops[0], ops[1])
+	}
+	if _, err := w.p.app.Account.ConsumePeriod(ctx, w.alice.ID, w.hour(0), w.hour(4)); err != nil {
+		t.Fatal(err)
+	}
+	w.settle(t)
+	if _, err := w.agreements.Cancel(ctx, w.bob.ID, a1.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.p.app.Account.ConsumePeriod(ctx, w.alice.ID, w.hour(4), w.hour(5)); err != nil {
+		t.Fatal(err)
+	}
+	w.settle(t)
+
+	check := func(t *testing.T) {
+		retired, transferred := w.routes(t)
+		eqMap(t, "retired to", retired, map[[2]int64]int64{
+			{w.cons1, 0}: 600, {w.cons2, 0}: 300, {w.cons1, 1}: 100, {w.cons1, 3}: 800,
+		})
+		eqMap(t, "transferred under", transferred, map[[2]int64]int64{
+			{a1.ID, 0}: 300, {a2.ID, 0}: 100, {a3.ID, 0}: 200,
+			{a2.ID, 1}: 1000, {a3.ID, 1}: 50,
+			{a1.ID, 2}: 300,
+		})
+		for h, want := range []int64{0, 850, 700, 0, 200} {
+			if got := w.stored(t, w.alice.ID, h); got != want {
+				t.Errorf("alice holds %d Wh at hour %d, want %d", got, h, want)
+			}
+		}
+		var logged int64
+		if err := w.p.app.DB.NewRaw("SELECT coalesce(sum(amount_wh), 0)::bigint FROM consumption_entries WHERE user_id = ?", w.alice.ID).Scan(ctx, &logged); err != nil {
+			t.Fatal(err)
+		}
+		if want := int64(600 + 300 + 100 + 800 + 300 + 100 + 200 + 1000 + 50 + 300); logged != want {
+			t.Errorf("consumption log of alice sums to %d Wh, want %d", logged, want)
+		}
+	}
+	check(t)
+	// Carol's received GGOs were retired to her consumption automatically (the receive trigger).
+	testkit.Eventually(t, 30*time.Second, func() bool {
+		var n int64
+		err := w.p.app.DB.NewRaw("SELECT coalesce(sum(amount_wh), 0)::bigint FROM ggos WHERE retire_metering_point_id = ? AND state = 'RETIRED'", w.carolCons).Scan(ctx, &n)
+		return err == nil && n == 250
+	}, "carol's received 250 Wh to be retired to her consumption")
+
+	// Re-running changes nothing.
+	again, err := w.p.app.Account.ConsumePeriod(ctx, w.alice.ID, w.hour(0), w.hour(5))
+	if err != nil || len(again) != 0 {
+		t.Fatalf("re-run ConsumePeriod = %d operations (%v), want none", len(again), err)
+	}
+	check(t)
+	log, err := w.p.app.Account.ConsumptionLog(ctx, w.alice.ID, w.hour(0), w.hour(1))
+	if err != nil || len(log) != 5 {
+		t.Fatalf("ConsumptionLog(hour 0) = %d entries (%v), want 5", len(log), err)
+	}
+	for _, e := range log {
+		if e.OperationState != models.OperationCommitted || (e.Rule == models.RuleRetire) != (e.MeteringPointID != nil) {
+			t.Errorf("log entry %+v: want a committed operation and a rule matching its target", e)
+		}
+	}
+}

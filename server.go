@@ -65,7 +65,7 @@ var roles = []role{
 	{"scheduler", "run the periodic task scheduler only (run exactly one)", runRole(app.Roles{Scheduler: true})},
 	{"migrate", "apply (up), roll back the last group of (down) or list (status) database migrations", runMigrate},
 	{"token", "print a dev JWT for a subject, accepted by a server in dev-auth mode", runToken},
-	{"bench", "run a benchmark and print one JSON line of figures: bench ingest [--rows N] | bench ledger [--clients N]", runBench},
+	{"bench", "run a benchmark and print one JSON line of figures: bench ingest [--rows N] | bench ledger [--clients N] | bench consume [--hours N]", runBench},
 	{"residual-mix", "load hourly residual or grid mix data for declarations from a CSV file: residual-mix import --file F", runResidualMix},
 }
 
@@ -352,6 +352,8 @@ func runBench(ctx context.Context, env cmdEnv, args []string) error {
 		return json.NewEncoder(env.stdout).Encode(res)
 	case "ledger":
 		return runBenchLedger(ctx, env, args)
+	case "consume":
+		return runBenchConsume(ctx, env, args)
 	}
 	return fmt.Errorf("unknown benchmark %q", name)
 }

@@ -144,7 +144,7 @@ func (k *Key) DerivePath(path string) (*Key, error) {
 	if parts[0] != "m" {
 		return nil, fmt.Errorf("derive %q: path must start with m", path)
 	}
-	cur := k.ext
+	cur := k
 	for _, p := range parts[1:] {
 		hardened := strings.HasSuffix(p, "H") || strings.HasSuffix(p, "'")
 		if hardened {
@@ -155,14 +155,22 @@ func (k *Key) DerivePath(path string) (*Key, error) {
 			return nil, fmt.Errorf("derive %q: bad index %q", path, p)
 		}
 		idx := uint32(n)
-		if hardened {
-			idx += bip32.FirstHardenedChild
+		if !hardened {
+			// The fast child derivation: every GGO and retire key goes through here.
+			if cur, err = cur.Child(idx); err != nil {
+				return nil, fmt.Errorf("derive %q: %w", path, err)
+			}
+			continue
 		}
-		if cur, err = cur.NewChildKey(idx); err != nil {
+		ext, err := cur.ext.NewChildKey(idx + bip32.FirstHardenedChild)
+		if err != nil {
 			return nil, fmt.Errorf("derive %q: %w", path, err)
 		}
+		if cur, err = newKey(ext); err != nil {
+			return nil, err
+		}
 	}
-	return newKey(cur)
+	return cur, nil
 }
 
 // Path indices used by Project Origin below a user's master key m.

@@ -1,0 +1,305 @@
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/originhub/originhub/internal/agreement"
+	"github.com/originhub/originhub/internal/app"
+	"github.com/originhub/originhub/internal/config"
+	"github.com/originhub/originhub/internal/db"
+	"github.com/originhub/originhub/internal/facility"
+	"github.com/originhub/originhub/migrations"
+	"github.com/originhub/originhub/models"
+)
+
+// ConsumeResult is the line `originhub bench consume` prints.
+type ConsumeResult struct {
+	Hours           int     `json:"hours"`
+	GGOs            int64   `json:"ggos"`
+	ConsumeGgosPerS float64 `json:"consume_ggos_per_s"`
+}
+
+// ConsumeOptions size the consumption benchmark.
+type ConsumeOptions struct {
+	Hours   int // default one month (744)
+	Workers int // hours consumed at once (default 8)
+	RedisDB int // the platform's queue DB index; flushed before and after
+}
+
+// Consume measures automatic consumption: a user with wind and solar production (one GGO
+// per plant and hour), three consumption facilities by priority and three outbound
+// agreements (fixed with a technology filter, percent with a facility filter,
+// limit-to-consumption) has every hour of a month consumed, Workers hours at a time. The
+// timed part is the consumption operations (database transaction and ledger batch written
+// to the outbox); the ledger then settles untimed and must refuse nothing.
+func Consume(ctx context.Context, lookup config.Lookup, log *slog.Logger, o ConsumeOptions) (ConsumeResult, error) {
+	if o.Hours <= 0 {
+		o.Hours = 31 * 24
+	}
+	if o.Workers <= 0 {
+		o.Workers = 8
+	}
+	res := ConsumeResult{Hours: o.Hours}
+	base, err := config.Load(lookup)
+	if err != nil {
+		return res, fmt.Errorf("configuration: %w", err)
+	}
+	u, err := url.Parse(base.Database.URI)
+	if err != nil {
+		return res, fmt.Errorf("DATABASE_URI: %w", err)
+	}
+	var rnd [5]byte
+	_, _ = rand.Read(rnd[:])
+	u.Path = "/originhub_bench_" + hex.EncodeToString(rnd[:])
+	uri := u.String()
+	if _, err := db.EnsureDatabase(ctx, uri); err != nil {
+		return res, err
+	}
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if err := db.DropDatabase(dctx, uri); err != nil {
+			log.Warn("bench database not dropped", "error", err)
+		}
+	}()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return res, err
+	}
+	over := map[string]string{
+		"DATABASE_URI": uri, "HTTP_ADDR": ln.Addr().String(), "PROJECT_URL": "http://" + ln.Addr().String(),
+		"REDIS_CACHE_DB": strconv.Itoa(o.RedisDB), "REDIS_BROKER_DB": strconv.Itoa(o.RedisDB),
+		"AUTH_JWKS_URL": "", "AUTH_ISSUER": "", "LEDGER_URL": "", "RATE_LIMIT_PER_MINUTE": "0",
+		"CONCURRENCY": "16", "DATABASE_CONN_POLL_SIZE": "40", "LEDGER_COMMIT_DELAY": "5ms",
+	}
+	cfg, err := config.Load(func(k string) (string, bool) {
+		if v, ok := over[k]; ok {
+			return v, true
+		}
+		return lookup(k)
+	})
+	if err != nil {
+		ln.Close()
+		return res, fmt.Errorf("configuration: %w", err)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: cfg.Redis.Addr, Username: cfg.Redis.Username, Password: cfg.Redis.Password.Reveal(), DB: o.RedisDB})
+	defer rdb.Close()
+	if err := rdb.FlushDB(ctx).Err(); err != nil {
+		ln.Close()
+		return res, fmt.Errorf("flush bench redis db %d: %w", o.RedisDB, err)
+	}
+	defer rdb.FlushDB(context.WithoutCancel(ctx))
+	if err := migrate(ctx, uri); err != nil {
+		ln.Close()
+		return res, err
+	}
+	a, err := app.New(ctx, cfg, log)
+	if err != nil {
+		ln.Close()
+		return res, err
+	}
+	defer a.Close()
+	// The benchmark times consumption itself, not the triggers' queueing.
+	a.Account.SetConsumeTrigger(nil)
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- a.RunRoles(runCtx, app.Roles{API: true, Worker: true}, ln) }()
+	defer func() { stop(); <-done }()
+
+	begin := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	owner, err := consumeWorld(ctx, a, begin, o.Hours)
+	if err != nil {
+		return res, err
+	}
+	hours := make(chan time.Time)
+	var moved atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, o.Workers)
+	start := time.Now()
+	for range o.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for h := range hours {
+				op, err := a.Account.ConsumeHour(ctx, owner, h)
+				if err != nil {
+					errs <- fmt.Errorf("consume %s: %w", h.Format(time.RFC3339), err)
+					return
+				}
+				if op != nil {
+					moved.Add(1)
+				}
+			}
+		}()
+	}
+feed:
+	for h := range o.Hours {
+		select {
+		case hours <- begin.Add(time.Duration(h) * time.Hour):
+		case err := <-errs:
+			close(hours)
+			wg.Wait()
+			return res, err
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(hours)
+	wg.Wait()
+	elapsed := time.Since(start)
+	select {
+	case err := <-errs:
+		return res, err
+	default:
+	}
+	if err := a.DB.NewRaw("SELECT count(DISTINCT ggo_id) FROM consumption_entries WHERE user_id = ?", owner).Scan(ctx, &res.GGOs); err != nil {
+		return res, fmt.Errorf("count consumed ggos: %w", err)
+	}
+	res.ConsumeGgosPerS = float64(res.GGOs) / elapsed.Seconds()
+	if err := settle(ctx, a, 10*time.Minute); err != nil {
+		return res, err
+	}
+	var invalid int
+	if err := a.DB.NewRaw("SELECT count(*) FROM ggo_operations WHERE state <> 'COMMITTED'").Scan(ctx, &invalid); err != nil || invalid > 0 {
+		return res, fmt.Errorf("%d consumption operations not committed (%v)", invalid, err)
+	}
+	return res, nil
+}
+
+// consumeWorld publishes hours of wind and solar production and of consumption at three
+// facilities and at three counterparts, waits for the ledger, then sets the owner's
+// priorities and agreements. It returns the owner.
+func consumeWorld(ctx context.Context, a *app.App, begin time.Time, hours int) (int64, error) {
+	end := begin.Add(time.Duration(hours) * time.Hour)
+	if _, err := a.DB.ExecContext(ctx, "SELECT ensure_measurement_partitions(?, ?)", begin, end); err != nil {
+		return 0, err
+	}
+	var us []models.User
+	for i := range 4 {
+		u, err := a.Users.Ensure(ctx, fmt.Sprintf("bench-consume-%d", i))
+		if err != nil {
+			return 0, err
+		}
+		us = append(us, u)
+	}
+	owner := us[0].ID
+	type mpSpec struct {
+		user                   int64
+		typ, tech, fuel        string
+		amount                 func(h int) int64
+		priorityFacility, wind bool
+		id                     int64
+		gsrn                   string
+	}
+	specs := []*mpSpec{
+		{user: owner, typ: "PRODUCTION", tech: "T020000", fuel: "F01050100", amount: func(h int) int64 { return 5000 + int64(h%7)*1000 }, wind: true},
+		{user: owner, typ: "PRODUCTION", tech: "T010000", fuel: "F01040100", amount: func(h int) int64 { return int64(h%24) * 300 }},
+	}
+	for i := range 3 {
+		specs = append(specs, &mpSpec{user: owner, typ: "CONSUMPTION", amount: func(h int) int64 { return 500 + int64((h+i)%5)*200 }, priorityFacility: true})
+	}
+	for _, c := range us[1:] {
+		specs = append(specs, &mpSpec{user: c.ID, typ: "CONSUMPTION", amount: func(h int) int64 { return 1000 }, priorityFacility: true})
+	}
+	for i, s := range specs {
+		s.gsrn = fmt.Sprintf("5798%014d", i)
+		var tc, fc any
+		if s.tech != "" {
+			tc, fc = s.tech, s.fuel
+		}
+		if err := a.DB.NewRaw("INSERT INTO metering_points (user_id, gsrn, type, sector, technology_code, fuel_code) VALUES (?, ?, ?, 'DK1', ?, ?) RETURNING id",
+			s.user, s.gsrn, s.typ, tc, fc).Scan(ctx, &s.id); err != nil {
+			return 0, fmt.Errorf("create metering point: %w", err)
+		}
+		if _, err := a.DB.ExecContext(ctx, `INSERT INTO measurements (metering_point_id, begin_at, amount_wh)
+			SELECT ?, ?::timestamptz + h * interval '1 hour', 0 FROM generate_series(0, ? - 1) h`, s.id, begin, hours); err != nil {
+			return 0, fmt.Errorf("create measurements: %w", err)
+		}
+		for h := range hours {
+			if _, err := a.DB.ExecContext(ctx, "UPDATE measurements SET amount_wh = ? WHERE metering_point_id = ? AND begin_at = ?",
+				s.amount(h), s.id, begin.Add(time.Duration(h)*time.Hour)); err != nil {
+				return 0, err
+			}
+		}
+		if _, err := a.Publisher.PublishMeasurements(ctx, s.id, begin, end); err != nil {
+			return 0, fmt.Errorf("publish: %w", err)
+		}
+	}
+	if err := settle(ctx, a, 10*time.Minute); err != nil {
+		return 0, err
+	}
+	fs := facility.NewService(a.DB)
+	byUser := map[int64][]int64{}
+	for _, s := range specs {
+		if s.priorityFacility {
+			byUser[s.user] = append(byUser[s.user], s.id)
+		}
+	}
+	for u, ids := range byUser {
+		if err := fs.SetRetiringPriority(ctx, u, ids); err != nil {
+			return 0, err
+		}
+	}
+	ag := agreement.NewService(a.DB, a.Clock)
+	amount, unit, pct := int64(2), models.UnitKWh, 30
+	for i, in := range []agreement.ProposeInput{
+		{Amount: &amount, Unit: &unit, Technologies: []string{"Solar"}},
+		{AmountPercent: &pct, FacilityGSRNs: []string{specs[0].gsrn}},
+		{LimitToConsumption: true},
+	} {
+		in.Direction, in.CounterpartID, in.Reference = agreement.Outbound, us[i+1].ID, fmt.Sprintf("bench-%d", i)
+		in.DateFrom, in.DateTo = begin.AddDate(0, 0, -1), end.AddDate(0, 0, 1)
+		p, err := ag.Propose(ctx, owner, in)
+		if err != nil {
+			return 0, err
+		}
+		if _, err := ag.Respond(ctx, us[i+1].ID, p.ID, agreement.RespondInput{Accept: true}); err != nil {
+			return 0, err
+		}
+	}
+	return owner, nil
+}
+
+func migrate(ctx context.Context, uri string) error {
+	d, err := db.Open(ctx, db.Options{URI: uri, PoolSize: 2})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	_, err = migrations.Up(ctx, d)
+	return err
+}
+
+// settle waits until no ledger batch is open.
+func settle(ctx context.Context, a *app.App, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		var open int
+		if err := a.DB.NewRaw("SELECT count(*) FROM ledger_batches WHERE status NOT IN ('COMMITTED', 'INVALID')").Scan(ctx, &open); err != nil {
+			return err
+		}
+		if open == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d ledger batches still open after %s", open, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}

@@ -53,6 +53,78 @@ type CreateWebhookSubscriptionPayload struct {
 	UserErrors []UserError `json:"userErrors"`
 }
 
+// An eco declaration of the caller's consumption: the individual declaration (retired GGOs,
+// then the residual mix), the general (grid) declaration of the same consumption, the 24/7
+// matched share, and every hour that lacked mix data.
+type Declaration struct {
+	Begin      time.Time             `json:"begin"`
+	End        time.Time             `json:"end"`
+	TimeZone   string                `json:"timeZone"`
+	Resolution DeclarationResolution `json:"resolution"`
+	// The declared consumption metering points.
+	Gsrn         []string            `json:"gsrn"`
+	Individual   *DeclarationSummary `json:"individual"`
+	General      *DeclarationSummary `json:"general"`
+	Periods      []DeclarationPeriod `json:"periods"`
+	MissingHours []MissingMixHour    `json:"missingHours"`
+	// Download links (CSV with one row per sector-hour; PDF report). They are signed for the
+	// caller and expire after a few minutes; with an Authorization header the same paths work
+	// without the signature parameters.
+	CSVURL string `json:"csvUrl"`
+	PDFURL string `json:"pdfUrl"`
+}
+
+type DeclarationFilter struct {
+	// The caller's consumption metering points; all of them when left out.
+	Gsrn []string `json:"gsrn,omitempty"`
+	// The declared range, whole UTC hours; gte and lt are both required (at most five years).
+	Begin *TimeRange `json:"begin"`
+}
+
+// A declaration totalled over one period.
+type DeclarationPeriod struct {
+	// The period's first instant (cut in the requested time zone); null for ALL.
+	Begin *time.Time `json:"begin,omitempty"`
+	// Sector-hours with data in the period.
+	Hours      int                 `json:"hours"`
+	Individual *DeclarationSummary `json:"individual"`
+	General    *DeclarationSummary `json:"general"`
+}
+
+// Totals of an individual or general declaration. The individual one declares the
+// consumption with the GGOs retired to it first, then the residual mix; the general one with
+// the grid mix. The technology amounts sum exactly to consumed.
+type DeclarationSummary struct {
+	Consumed models.WattHours `json:"consumed"`
+	// GGOs retired to the consumption (committed retirements), excess included.
+	Retired models.WattHours `json:"retired"`
+	// Σ per sector and hour of min(retired, consumed).
+	Matched models.WattHours `json:"matched"`
+	// Retired above an hour's consumption: not declared.
+	Excess models.WattHours `json:"excess"`
+	// Energy in hours without any mix data, declared as Unknown without emissions.
+	Undeclared models.WattHours `json:"undeclared"`
+	// 24/7 matched share: matched / consumed, 6 decimals; null when nothing was consumed.
+	MatchedShare *string `json:"matchedShare,omitempty"`
+	// Emissions in g CO2-eq, 6 decimals (exact).
+	EmissionsGrams string `json:"emissionsGrams"`
+	// g CO2-eq per declared kWh, 3 decimals; null when nothing was declared.
+	EmissionsPerKwh *string                 `json:"emissionsPerKwh,omitempty"`
+	Technologies    []DeclarationTechnology `json:"technologies"`
+}
+
+// One technology in a declaration. Shares and emissions are exact decimals computed with
+// integer arithmetic, given as strings so that no float rounding shows.
+type DeclarationTechnology struct {
+	// A technology label (e.g. Wind), or Unknown for energy in hours without any mix data.
+	Technology string           `json:"technology"`
+	Amount     models.WattHours `json:"amount"`
+	// Fraction of the consumption, 6 decimals (e.g. 0.250000); null when nothing was consumed.
+	Share *string `json:"share,omitempty"`
+	// Emissions in g CO2-eq, 6 decimals (exact).
+	EmissionsGrams string `json:"emissionsGrams"`
+}
+
 type DeleteWebhookSubscriptionInput struct {
 	ID string `json:"id"`
 }
@@ -110,6 +182,14 @@ type MeteringPointFilter struct {
 	Gsrn   []string                  `json:"gsrn,omitempty"`
 	// Technology label, e.g. Wind.
 	Technology *string `json:"technology,omitempty"`
+}
+
+// A sector-hour of the declaration without hourly mix data.
+type MissingMixHour struct {
+	Hour     time.Time     `json:"hour"`
+	Sector   models.Sector `json:"sector"`
+	Kind     EnergyMixKind `json:"kind"`
+	Fallback MixFallback   `json:"fallback"`
 }
 
 type Mutation struct {
@@ -188,6 +268,123 @@ type WebhookDeliveryFilter struct {
 	Event          *models.WebhookEvent         `json:"event,omitempty"`
 	State          *models.WebhookDeliveryState `json:"state,omitempty"`
 	SubscriptionID *string                      `json:"subscriptionId,omitempty"`
+}
+
+// How long the periods of a declaration are; ALL totals the whole range in one period.
+type DeclarationResolution string
+
+const (
+	DeclarationResolutionHour  DeclarationResolution = "HOUR"
+	DeclarationResolutionDay   DeclarationResolution = "DAY"
+	DeclarationResolutionMonth DeclarationResolution = "MONTH"
+	DeclarationResolutionYear  DeclarationResolution = "YEAR"
+	DeclarationResolutionAll   DeclarationResolution = "ALL"
+)
+
+var AllDeclarationResolution = []DeclarationResolution{
+	DeclarationResolutionHour,
+	DeclarationResolutionDay,
+	DeclarationResolutionMonth,
+	DeclarationResolutionYear,
+	DeclarationResolutionAll,
+}
+
+func (e DeclarationResolution) IsValid() bool {
+	switch e {
+	case DeclarationResolutionHour, DeclarationResolutionDay, DeclarationResolutionMonth, DeclarationResolutionYear, DeclarationResolutionAll:
+		return true
+	}
+	return false
+}
+
+func (e DeclarationResolution) String() string {
+	return string(e)
+}
+
+func (e *DeclarationResolution) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DeclarationResolution(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DeclarationResolution", str)
+	}
+	return nil
+}
+
+func (e DeclarationResolution) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *DeclarationResolution) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DeclarationResolution) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type EnergyMixKind string
+
+const (
+	EnergyMixKindResidual EnergyMixKind = "RESIDUAL"
+	EnergyMixKindGrid     EnergyMixKind = "GRID"
+)
+
+var AllEnergyMixKind = []EnergyMixKind{
+	EnergyMixKindResidual,
+	EnergyMixKindGrid,
+}
+
+func (e EnergyMixKind) IsValid() bool {
+	switch e {
+	case EnergyMixKindResidual, EnergyMixKindGrid:
+		return true
+	}
+	return false
+}
+
+func (e EnergyMixKind) String() string {
+	return string(e)
+}
+
+func (e *EnergyMixKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = EnergyMixKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid EnergyMixKind", str)
+	}
+	return nil
+}
+
+func (e EnergyMixKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *EnergyMixKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e EnergyMixKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 type GgoGroupBy string
@@ -303,6 +500,63 @@ func (e *MeasurementGroupBy) UnmarshalJSON(b []byte) error {
 }
 
 func (e MeasurementGroupBy) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type MixFallback string
+
+const (
+	// The sector's default mix declared the hour (see docs/residual-mix.md).
+	MixFallbackDefault MixFallback = "DEFAULT"
+	// No data at all: the energy is declared Unknown, without emissions.
+	MixFallbackNone MixFallback = "NONE"
+)
+
+var AllMixFallback = []MixFallback{
+	MixFallbackDefault,
+	MixFallbackNone,
+}
+
+func (e MixFallback) IsValid() bool {
+	switch e {
+	case MixFallbackDefault, MixFallbackNone:
+		return true
+	}
+	return false
+}
+
+func (e MixFallback) String() string {
+	return string(e)
+}
+
+func (e *MixFallback) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = MixFallback(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid MixFallback", str)
+	}
+	return nil
+}
+
+func (e MixFallback) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *MixFallback) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e MixFallback) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

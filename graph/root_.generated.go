@@ -57,6 +57,46 @@ type ComplexityRoot struct {
 		UserErrors   func(childComplexity int) int
 	}
 
+	Declaration struct {
+		Begin        func(childComplexity int) int
+		CSVURL       func(childComplexity int) int
+		End          func(childComplexity int) int
+		General      func(childComplexity int) int
+		Gsrn         func(childComplexity int) int
+		Individual   func(childComplexity int) int
+		MissingHours func(childComplexity int) int
+		PDFURL       func(childComplexity int) int
+		Periods      func(childComplexity int) int
+		Resolution   func(childComplexity int) int
+		TimeZone     func(childComplexity int) int
+	}
+
+	DeclarationPeriod struct {
+		Begin      func(childComplexity int) int
+		General    func(childComplexity int) int
+		Hours      func(childComplexity int) int
+		Individual func(childComplexity int) int
+	}
+
+	DeclarationSummary struct {
+		Consumed        func(childComplexity int) int
+		EmissionsGrams  func(childComplexity int) int
+		EmissionsPerKwh func(childComplexity int) int
+		Excess          func(childComplexity int) int
+		Matched         func(childComplexity int) int
+		MatchedShare    func(childComplexity int) int
+		Retired         func(childComplexity int) int
+		Technologies    func(childComplexity int) int
+		Undeclared      func(childComplexity int) int
+	}
+
+	DeclarationTechnology struct {
+		Amount         func(childComplexity int) int
+		EmissionsGrams func(childComplexity int) int
+		Share          func(childComplexity int) int
+		Technology     func(childComplexity int) int
+	}
+
 	DeleteWebhookSubscriptionPayload struct {
 		DeletedID  func(childComplexity int) int
 		UserErrors func(childComplexity int) int
@@ -268,6 +308,13 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	MissingMixHour struct {
+		Fallback func(childComplexity int) int
+		Hour     func(childComplexity int) int
+		Kind     func(childComplexity int) int
+		Sector   func(childComplexity int) int
+	}
+
 	Mutation struct {
 		ComposeGgo                func(childComplexity int, input ComposeGgoInput) int
 		CreateWebhookSubscription func(childComplexity int, input CreateWebhookSubscriptionInput) int
@@ -288,6 +335,7 @@ type ComplexityRoot struct {
 
 	Query struct {
 		AvailableAmount      func(childComplexity int, where *GgoFilter) int
+		Declaration          func(childComplexity int, where DeclarationFilter, timeZone *string, resolution *DeclarationResolution) int
 		EloverblikLink       func(childComplexity int) int
 		GgoOperations        func(childComplexity int, first *int, after *string, last *int, before *string) int
 		GgoSummary           func(childComplexity int, where *GgoFilter, resolution Resolution, groupBy []GgoGroupBy, fillGaps *bool, timeZone *string) int
@@ -476,6 +524,178 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreateWebhookSubscriptionPayload.UserErrors(childComplexity), true
+
+	case "Declaration.begin":
+		if e.ComplexityRoot.Declaration.Begin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Declaration.Begin(childComplexity), true
+	case "Declaration.csvUrl":
+		if e.ComplexityRoot.Declaration.CSVURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Declaration.CSVURL(childComplexity), true
+	case "Declaration.end":
+		if e.ComplexityRoot.Declaration.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Declaration.End(childComplexity), true
+	case "Declaration.general":
+		if e.ComplexityRoot.Declaration.General == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Declaration.General(childComplexity), true
+	case "Declaration.gsrn":
+		if e.ComplexityRoot.Declaration.Gsrn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Declaration.Gsrn(childComplexity), true
+	case "Declaration.individual":
+		if e.ComplexityRoot.Declaration.Individual == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Declaration.Individual(childComplexity), true
+	case "Declaration.missingHours":
+		if e.ComplexityRoot.Declaration.MissingHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Declaration.MissingHours(childComplexity), true
+	case "Declaration.pdfUrl":
+		if e.ComplexityRoot.Declaration.PDFURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Declaration.PDFURL(childComplexity), true
+	case "Declaration.periods":
+		if e.ComplexityRoot.Declaration.Periods == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Declaration.Periods(childComplexity), true
+	case "Declaration.resolution":
+		if e.ComplexityRoot.Declaration.Resolution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Declaration.Resolution(childComplexity), true
+	case "Declaration.timeZone":
+		if e.ComplexityRoot.Declaration.TimeZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Declaration.TimeZone(childComplexity), true
+
+	case "DeclarationPeriod.begin":
+		if e.ComplexityRoot.DeclarationPeriod.Begin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationPeriod.Begin(childComplexity), true
+	case "DeclarationPeriod.general":
+		if e.ComplexityRoot.DeclarationPeriod.General == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationPeriod.General(childComplexity), true
+	case "DeclarationPeriod.hours":
+		if e.ComplexityRoot.DeclarationPeriod.Hours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationPeriod.Hours(childComplexity), true
+	case "DeclarationPeriod.individual":
+		if e.ComplexityRoot.DeclarationPeriod.Individual == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationPeriod.Individual(childComplexity), true
+
+	case "DeclarationSummary.consumed":
+		if e.ComplexityRoot.DeclarationSummary.Consumed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationSummary.Consumed(childComplexity), true
+	case "DeclarationSummary.emissionsGrams":
+		if e.ComplexityRoot.DeclarationSummary.EmissionsGrams == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationSummary.EmissionsGrams(childComplexity), true
+	case "DeclarationSummary.emissionsPerKwh":
+		if e.ComplexityRoot.DeclarationSummary.EmissionsPerKwh == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationSummary.EmissionsPerKwh(childComplexity), true
+	case "DeclarationSummary.excess":
+		if e.ComplexityRoot.DeclarationSummary.Excess == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationSummary.Excess(childComplexity), true
+	case "DeclarationSummary.matched":
+		if e.ComplexityRoot.DeclarationSummary.Matched == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationSummary.Matched(childComplexity), true
+	case "DeclarationSummary.matchedShare":
+		if e.ComplexityRoot.DeclarationSummary.MatchedShare == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationSummary.MatchedShare(childComplexity), true
+	case "DeclarationSummary.retired":
+		if e.ComplexityRoot.DeclarationSummary.Retired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationSummary.Retired(childComplexity), true
+	case "DeclarationSummary.technologies":
+		if e.ComplexityRoot.DeclarationSummary.Technologies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationSummary.Technologies(childComplexity), true
+	case "DeclarationSummary.undeclared":
+		if e.ComplexityRoot.DeclarationSummary.Undeclared == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationSummary.Undeclared(childComplexity), true
+
+	case "DeclarationTechnology.amount":
+		if e.ComplexityRoot.DeclarationTechnology.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationTechnology.Amount(childComplexity), true
+	case "DeclarationTechnology.emissionsGrams":
+		if e.ComplexityRoot.DeclarationTechnology.EmissionsGrams == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationTechnology.EmissionsGrams(childComplexity), true
+	case "DeclarationTechnology.share":
+		if e.ComplexityRoot.DeclarationTechnology.Share == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationTechnology.Share(childComplexity), true
+	case "DeclarationTechnology.technology":
+		if e.ComplexityRoot.DeclarationTechnology.Technology == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationTechnology.Technology(childComplexity), true
 
 	case "DeleteWebhookSubscriptionPayload.deletedId":
 		if e.ComplexityRoot.DeleteWebhookSubscriptionPayload.DeletedID == nil {
@@ -1323,6 +1543,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MeteringPointEdge.Node(childComplexity), true
 
+	case "MissingMixHour.fallback":
+		if e.ComplexityRoot.MissingMixHour.Fallback == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissingMixHour.Fallback(childComplexity), true
+	case "MissingMixHour.hour":
+		if e.ComplexityRoot.MissingMixHour.Hour == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissingMixHour.Hour(childComplexity), true
+	case "MissingMixHour.kind":
+		if e.ComplexityRoot.MissingMixHour.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissingMixHour.Kind(childComplexity), true
+	case "MissingMixHour.sector":
+		if e.ComplexityRoot.MissingMixHour.Sector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissingMixHour.Sector(childComplexity), true
+
 	case "Mutation.composeGgo":
 		if e.ComplexityRoot.Mutation.ComposeGgo == nil {
 			break
@@ -1443,6 +1688,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AvailableAmount(childComplexity, args["where"].(*GgoFilter)), true
+	case "Query.declaration":
+		if e.ComplexityRoot.Query.Declaration == nil {
+			break
+		}
+
+		args, err := ec.field_Query_declaration_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Declaration(childComplexity, args["where"].(DeclarationFilter), args["timeZone"].(*string), args["resolution"].(*DeclarationResolution)), true
 	case "Query.eloverblikLink":
 		if e.ComplexityRoot.Query.EloverblikLink == nil {
 			break
@@ -2005,6 +2261,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ComposeRetireInput", ec.unmarshalInputComposeRetireInput),
 			graphql.NewInputUnmarshaler("ComposeTransferInput", ec.unmarshalInputComposeTransferInput),
 			graphql.NewInputUnmarshaler("CreateWebhookSubscriptionInput", ec.unmarshalInputCreateWebhookSubscriptionInput),
+			graphql.NewInputUnmarshaler("DeclarationFilter", ec.unmarshalInputDeclarationFilter),
 			graphql.NewInputUnmarshaler("DeleteWebhookSubscriptionInput", ec.unmarshalInputDeleteWebhookSubscriptionInput),
 			graphql.NewInputUnmarshaler("GgoFilter", ec.unmarshalInputGgoFilter),
 			graphql.NewInputUnmarshaler("ImportMeasurementsInput", ec.unmarshalInputImportMeasurementsInput),
@@ -2627,6 +2884,120 @@ extend type Subscription {
   importProgress: ImportJob! @authenticated
 }
 `, BuiltIn: false},
+	{Name: "../schema/declaration.graphqls", Input: `"How long the periods of a declaration are; ALL totals the whole range in one period."
+enum DeclarationResolution {
+  HOUR
+  DAY
+  MONTH
+  YEAR
+  ALL
+}
+
+input DeclarationFilter {
+  "The caller's consumption metering points; all of them when left out."
+  gsrn: [String!]
+  "The declared range, whole UTC hours; gte and lt are both required (at most five years)."
+  begin: TimeRange!
+}
+
+"""
+One technology in a declaration. Shares and emissions are exact decimals computed with
+integer arithmetic, given as strings so that no float rounding shows.
+"""
+type DeclarationTechnology {
+  "A technology label (e.g. Wind), or Unknown for energy in hours without any mix data."
+  technology: String!
+  amount: WattHours!
+  "Fraction of the consumption, 6 decimals (e.g. 0.250000); null when nothing was consumed."
+  share: String
+  "Emissions in g CO2-eq, 6 decimals (exact)."
+  emissionsGrams: String!
+}
+
+"""
+Totals of an individual or general declaration. The individual one declares the
+consumption with the GGOs retired to it first, then the residual mix; the general one with
+the grid mix. The technology amounts sum exactly to consumed.
+"""
+type DeclarationSummary {
+  consumed: WattHours!
+  "GGOs retired to the consumption (committed retirements), excess included."
+  retired: WattHours!
+  "Σ per sector and hour of min(retired, consumed)."
+  matched: WattHours!
+  "Retired above an hour's consumption: not declared."
+  excess: WattHours!
+  "Energy in hours without any mix data, declared as Unknown without emissions."
+  undeclared: WattHours!
+  "24/7 matched share: matched / consumed, 6 decimals; null when nothing was consumed."
+  matchedShare: String
+  "Emissions in g CO2-eq, 6 decimals (exact)."
+  emissionsGrams: String!
+  "g CO2-eq per declared kWh, 3 decimals; null when nothing was declared."
+  emissionsPerKwh: String
+  technologies: [DeclarationTechnology!]!
+}
+
+"A declaration totalled over one period."
+type DeclarationPeriod {
+  "The period's first instant (cut in the requested time zone); null for ALL."
+  begin: Time
+  "Sector-hours with data in the period."
+  hours: Int!
+  individual: DeclarationSummary!
+  general: DeclarationSummary!
+}
+
+enum EnergyMixKind {
+  RESIDUAL
+  GRID
+}
+
+enum MixFallback {
+  "The sector's default mix declared the hour (see docs/residual-mix.md)."
+  DEFAULT
+  "No data at all: the energy is declared Unknown, without emissions."
+  NONE
+}
+
+"A sector-hour of the declaration without hourly mix data."
+type MissingMixHour {
+  hour: Time!
+  sector: Sector!
+  kind: EnergyMixKind!
+  fallback: MixFallback!
+}
+
+"""
+An eco declaration of the caller's consumption: the individual declaration (retired GGOs,
+then the residual mix), the general (grid) declaration of the same consumption, the 24/7
+matched share, and every hour that lacked mix data.
+"""
+type Declaration {
+  begin: Time!
+  end: Time!
+  timeZone: String!
+  resolution: DeclarationResolution!
+  "The declared consumption metering points."
+  gsrn: [String!]!
+  individual: DeclarationSummary!
+  general: DeclarationSummary!
+  periods: [DeclarationPeriod!]!
+  missingHours: [MissingMixHour!]!
+  """
+  Download links (CSV with one row per sector-hour; PDF report). They are signed for the
+  caller and expire after a few minutes; with an Authorization header the same paths work
+  without the signature parameters.
+  """
+  csvUrl: String!
+  pdfUrl: String!
+}
+
+extend type Query {
+  "The caller's eco declaration for the range, cut into periods in timeZone (default UTC)."
+  declaration(where: DeclarationFilter!, timeZone: String, resolution: DeclarationResolution = ALL): Declaration! @authenticated
+}
+`, BuiltIn: false},
 	{Name: "../schema/ledger.graphqls", Input: `enum LedgerBatchStatus {
   "Written to the outbox, not yet accepted by the ledger."
   PENDING
@@ -2954,6 +3325,86 @@ func (ec *executionContext) childFields_CreateWebhookSubscriptionPayload(ctx con
 		return ec.fieldContext_CreateWebhookSubscriptionPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreateWebhookSubscriptionPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Declaration(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "begin":
+		return ec.fieldContext_Declaration_begin(ctx, field)
+	case "end":
+		return ec.fieldContext_Declaration_end(ctx, field)
+	case "timeZone":
+		return ec.fieldContext_Declaration_timeZone(ctx, field)
+	case "resolution":
+		return ec.fieldContext_Declaration_resolution(ctx, field)
+	case "gsrn":
+		return ec.fieldContext_Declaration_gsrn(ctx, field)
+	case "individual":
+		return ec.fieldContext_Declaration_individual(ctx, field)
+	case "general":
+		return ec.fieldContext_Declaration_general(ctx, field)
+	case "periods":
+		return ec.fieldContext_Declaration_periods(ctx, field)
+	case "missingHours":
+		return ec.fieldContext_Declaration_missingHours(ctx, field)
+	case "csvUrl":
+		return ec.fieldContext_Declaration_csvUrl(ctx, field)
+	case "pdfUrl":
+		return ec.fieldContext_Declaration_pdfUrl(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Declaration", field.Name)
+}
+
+func (ec *executionContext) childFields_DeclarationPeriod(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "begin":
+		return ec.fieldContext_DeclarationPeriod_begin(ctx, field)
+	case "hours":
+		return ec.fieldContext_DeclarationPeriod_hours(ctx, field)
+	case "individual":
+		return ec.fieldContext_DeclarationPeriod_individual(ctx, field)
+	case "general":
+		return ec.fieldContext_DeclarationPeriod_general(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeclarationPeriod", field.Name)
+}
+
+func (ec *executionContext) childFields_DeclarationSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "consumed":
+		return ec.fieldContext_DeclarationSummary_consumed(ctx, field)
+	case "retired":
+		return ec.fieldContext_DeclarationSummary_retired(ctx, field)
+	case "matched":
+		return ec.fieldContext_DeclarationSummary_matched(ctx, field)
+	case "excess":
+		return ec.fieldContext_DeclarationSummary_excess(ctx, field)
+	case "undeclared":
+		return ec.fieldContext_DeclarationSummary_undeclared(ctx, field)
+	case "matchedShare":
+		return ec.fieldContext_DeclarationSummary_matchedShare(ctx, field)
+	case "emissionsGrams":
+		return ec.fieldContext_DeclarationSummary_emissionsGrams(ctx, field)
+	case "emissionsPerKwh":
+		return ec.fieldContext_DeclarationSummary_emissionsPerKwh(ctx, field)
+	case "technologies":
+		return ec.fieldContext_DeclarationSummary_technologies(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeclarationSummary", field.Name)
+}
+
+func (ec *executionContext) childFields_DeclarationTechnology(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "technology":
+		return ec.fieldContext_DeclarationTechnology_technology(ctx, field)
+	case "amount":
+		return ec.fieldContext_DeclarationTechnology_amount(ctx, field)
+	case "share":
+		return ec.fieldContext_DeclarationTechnology_share(ctx, field)
+	case "emissionsGrams":
+		return ec.fieldContext_DeclarationTechnology_emissionsGrams(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeclarationTechnology", field.Name)
 }
 
 func (ec *executionContext) childFields_DeleteWebhookSubscriptionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3378,6 +3829,20 @@ func (ec *executionContext) childFields_MeteringPointEdge(ctx context.Context, f
 		return ec.fieldContext_MeteringPointEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MeteringPointEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_MissingMixHour(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "hour":
+		return ec.fieldContext_MissingMixHour_hour(ctx, field)
+	case "sector":
+		return ec.fieldContext_MissingMixHour_sector(ctx, field)
+	case "kind":
+		return ec.fieldContext_MissingMixHour_kind(ctx, field)
+	case "fallback":
+		return ec.fieldContext_MissingMixHour_fallback(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MissingMixHour", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/originhub/originhub/internal/account"
 	"github.com/originhub/originhub/internal/datahub"
+	"github.com/originhub/originhub/internal/eco"
 	"github.com/originhub/originhub/internal/relay"
 	"github.com/originhub/originhub/internal/user"
 	"github.com/originhub/originhub/internal/webhook"
@@ -107,6 +108,8 @@ func classify(err error) (code, msg string) {
 		return CodeBadUserInput, err.Error()
 	case errors.Is(err, webhook.ErrNotFound):
 		return CodeNotFound, "not found"
+	case errors.Is(err, eco.ErrInvalidInput):
+		return CodeBadUserInput, err.Error()
 	case errors.Is(err, context.DeadlineExceeded):
 		return CodeInternal, ""
 	}

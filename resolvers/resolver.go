@@ -8,6 +8,8 @@ import (
 	"github.com/originhub/originhub/graph"
 	"github.com/originhub/originhub/internal/account"
 	"github.com/originhub/originhub/internal/datahub"
+	"github.com/originhub/originhub/internal/download"
+	"github.com/originhub/originhub/internal/eco"
 	"github.com/originhub/originhub/internal/ledger/outbox"
 	"github.com/originhub/originhub/internal/ledger/publish"
 	"github.com/originhub/originhub/internal/loaders"
@@ -28,6 +30,9 @@ type Resolver struct {
 	Account           *account.Service
 	Bus               *pubsub.Bus
 	Log               *slog.Logger
+	// Eco computes declarations; Downloads signs their report links (nil: unsigned links).
+	Eco       *eco.Service
+	Downloads *download.Signer
 }
 
 // Config builds the gqlgen configuration: resolvers, directives and complexity functions.

@@ -23,6 +23,8 @@ import (
 	"github.com/originhub/originhub/internal/config"
 	"github.com/originhub/originhub/internal/datahub"
 	"github.com/originhub/originhub/internal/db"
+	"github.com/originhub/originhub/internal/download"
+	"github.com/originhub/originhub/internal/eco"
 	"github.com/originhub/originhub/internal/eloverblik"
 	"github.com/originhub/originhub/internal/eloverblik/sim"
 	"github.com/originhub/originhub/internal/graphiql"
@@ -67,6 +69,9 @@ type App struct {
 	Publisher *publish.Service
 	Standin   *standin.Ledger
 	Account   *account.Service
+	// Eco computes declarations; Signer signs report download links.
+	Eco    *eco.Service
+	Signer *download.Signer
 
 	redisOpt asynq.RedisClientOpt
 	closers  []func() error
@@ -126,6 +131,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		return nil, err
 	}
 	a.Account.SetWebhooks(a.Webhooks)
+	a.setUpReports()
 	return a, nil
 }
 
@@ -211,6 +217,8 @@ func (a *App) Resolver() *resolvers.Resolver {
 		Account:           a.Account,
 		Bus:               a.Bus,
 		Log:               a.Log,
+		Eco:               a.Eco,
+		Downloads:         a.Signer,
 	}
 }
 
@@ -227,6 +235,9 @@ func (a *App) Handler() http.Handler {
 		mounts["/sim/eloverblik/"] = http.StripPrefix("/sim/eloverblik", a.Simulator.Handler())
 	}
 	mounts["GET /onboarding/callback"] = a.DataHub.CallbackHandler()
+	for pattern, h := range a.downloadRoutes() {
+		mounts[pattern] = h
+	}
 	if a.Standin != nil {
 		mounts[StandinPrefix+"/"] = http.StripPrefix(StandinPrefix, a.Standin.Handler())
 	}

@@ -36,6 +36,8 @@ type QueryResolver interface {
 	ImportJobs(ctx context.Context, first *int, after *string, last *int, before *string) (*relay.Connection[models.ImportJob], error)
 	EloverblikLink(ctx context.Context) (*models.ElOverblikLink, error)
 	Declaration(ctx context.Context, where DeclarationFilter, timeZone *string, resolution *DeclarationResolution) (*Declaration, error)
+	Disclosures(ctx context.Context) ([]models.Disclosure, error)
+	Disclosure(ctx context.Context, id string, resolution *models.DisclosureResolution, begin *TimeRange, timeZone *string) (*PublicDisclosure, error)
 	LedgerBatches(ctx context.Context, where *LedgerBatchFilter, first *int, after *string, last *int, before *string) (*relay.Connection[models.LedgerBatch], error)
 	Technologies(ctx context.Context, where *TechnologyFilter, first *int, after *string, last *int, before *string) (*relay.Connection[models.Technology], error)
 	TechnologyLabels(ctx context.Context) ([]string, error)
@@ -107,6 +109,44 @@ func (ec *executionContext) field_Query_declaration_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["resolution"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_disclosure_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "resolution",
+		func(ctx context.Context, v any) (*models.DisclosureResolution, error) {
+			return ec.unmarshalODisclosureResolution2ᚖgithubᚗcomᚋoriginhubᚋoriginhubᚋmodelsᚐDisclosureResolution(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["resolution"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "begin",
+		func(ctx context.Context, v any) (*TimeRange, error) {
+			return ec.unmarshalOTimeRange2ᚖgithubᚗcomᚋoriginhubᚋoriginhubᚋgraphᚐTimeRange(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["begin"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "timeZone",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["timeZone"] = arg3
 	return args, nil
 }
 
@@ -1425,6 +1465,95 @@ func (ec *executionContext) fieldContext_Query_declaration(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_disclosures(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_disclosures(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Disclosures(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Authenticated == nil {
+					var zeroVal []models.Disclosure
+					return zeroVal, errors.New("directive authenticated is not implemented")
+				}
+				return ec.Directives.Authenticated(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []models.Disclosure) graphql.Marshaler {
+			return ec.marshalNDisclosure2ᚕgithubᚗcomᚋoriginhubᚋoriginhubᚋmodelsᚐDisclosureᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_disclosures(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Disclosure(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_disclosure(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_disclosure(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Disclosure(ctx, fc.Args["id"].(string), fc.Args["resolution"].(*models.DisclosureResolution), fc.Args["begin"].(*TimeRange), fc.Args["timeZone"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *PublicDisclosure) graphql.Marshaler {
+			return ec.marshalOPublicDisclosure2ᚖgithubᚗcomᚋoriginhubᚋoriginhubᚋgraphᚐPublicDisclosure(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_disclosure(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicDisclosure(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_disclosure_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_ledgerBatches(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2203,6 +2332,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_declaration(ctx, field)
+				})
+		case "disclosures":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_disclosures(ctx, field)
+				})
+		case "disclosure":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_disclosure(ctx, field)
 				})
 		case "ledgerBatches":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,

@@ -39,6 +39,10 @@ type ComposeTransferInput struct {
 	Reference *string          `json:"reference,omitempty"`
 }
 
+type CreateDisclosureInput struct {
+	Settings *DisclosureSettingsInput `json:"settings"`
+}
+
 type CreateWebhookSubscriptionInput struct {
 	Event models.WebhookEvent `json:"event"`
 	// An absolute http(s) URL without credentials, at most 2048 characters.
@@ -125,6 +129,15 @@ type DeclarationTechnology struct {
 	EmissionsGrams string `json:"emissionsGrams"`
 }
 
+type DeleteDisclosureInput struct {
+	ID string `json:"id"`
+}
+
+type DeleteDisclosurePayload struct {
+	DeletedID  *string     `json:"deletedId,omitempty"`
+	UserErrors []UserError `json:"userErrors"`
+}
+
 type DeleteWebhookSubscriptionInput struct {
 	ID string `json:"id"`
 }
@@ -132,6 +145,57 @@ type DeleteWebhookSubscriptionInput struct {
 type DeleteWebhookSubscriptionPayload struct {
 	DeletedID  *string     `json:"deletedId,omitempty"`
 	UserErrors []UserError `json:"userErrors"`
+}
+
+type DisclosureBucket struct {
+	Begin time.Time `json:"begin"`
+	// Null in share-only mode.
+	Consumed *models.WattHours `json:"consumed,omitempty"`
+	// GGOs retired to the consumption; null in share-only mode.
+	Retired *models.WattHours `json:"retired,omitempty"`
+	// Σ per point and hour of min(retired, consumed); null in share-only mode.
+	Matched *models.WattHours `json:"matched,omitempty"`
+	// matched / consumed, 6 decimals; null when nothing was consumed.
+	CoveredShare *string `json:"coveredShare,omitempty"`
+	// 1 − coveredShare: the share left uncovered, 6 decimals; null when nothing was consumed.
+	UncoveredShare *string `json:"uncoveredShare,omitempty"`
+	// The technology mix of the GGOs retired in the bucket.
+	Technologies []DisclosureTechnology `json:"technologies"`
+}
+
+type DisclosurePayload struct {
+	Disclosure *models.Disclosure `json:"disclosure,omitempty"`
+	UserErrors []UserError        `json:"userErrors"`
+}
+
+type DisclosureSeries struct {
+	// Null unless the owner shows GSRNs.
+	Gsrn *string `json:"gsrn,omitempty"`
+	// Null unless the owner shows addresses.
+	Address *string            `json:"address,omitempty"`
+	Buckets []DisclosureBucket `json:"buckets"`
+}
+
+type DisclosureSettingsInput struct {
+	Name        string  `json:"name"`
+	Description *string `json:"description,omitempty"`
+	// The disclosed period, whole UTC hours (at most five years).
+	Begin *TimeRange `json:"begin"`
+	// Your consumption metering points.
+	Gsrn             []string                    `json:"gsrn"`
+	MaxResolution    models.DisclosureResolution `json:"maxResolution"`
+	PerMeteringPoint bool                        `json:"perMeteringPoint"`
+	ShowGsrn         *bool                       `json:"showGsrn,omitempty"`
+	ShowAddress      *bool                       `json:"showAddress,omitempty"`
+	ShareOnly        *bool                       `json:"shareOnly,omitempty"`
+}
+
+type DisclosureTechnology struct {
+	Technology string `json:"technology"`
+	// Null in share-only mode.
+	Amount *models.WattHours `json:"amount,omitempty"`
+	// Share of the GGOs retired in the bucket, 6 decimals.
+	Share string `json:"share"`
 }
 
 type GgoFilter struct {
@@ -195,6 +259,25 @@ type MissingMixHour struct {
 type Mutation struct {
 }
 
+// A disclosure as anyone may read it. Series are per metering point or one aggregate as the
+// owner chose; a point's GSRN and address appear only when the owner shows them; in share-only
+// mode every absolute amount is null and only shares are given.
+type PublicDisclosure struct {
+	ID            string                      `json:"id"`
+	Description   string                      `json:"description"`
+	Begin         time.Time                   `json:"begin"`
+	End           time.Time                   `json:"end"`
+	State         models.DisclosureState      `json:"state"`
+	MaxResolution models.DisclosureResolution `json:"maxResolution"`
+	// The resolution of the series: the requested one, never finer than maxResolution.
+	Resolution models.DisclosureResolution `json:"resolution"`
+	TimeZone   string                      `json:"timeZone"`
+	ShareOnly  bool                        `json:"shareOnly"`
+	Series     []DisclosureSeries          `json:"series"`
+	// CSV of the series at this resolution, for anyone (no token needed).
+	CSVURL string `json:"csvUrl"`
+}
+
 type Query struct {
 }
 
@@ -253,6 +336,11 @@ type TransferGgosInput struct {
 	Reference *string `json:"reference,omitempty"`
 	// Repeating a key returns the first operation instead of transferring twice.
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
+type UpdateDisclosureInput struct {
+	ID       string                   `json:"id"`
+	Settings *DisclosureSettingsInput `json:"settings"`
 }
 
 // A field of the input that the operation refused, and why.

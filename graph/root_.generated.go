@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/originhub/originhub/models"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -21,6 +22,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Disclosure() DisclosureResolver
 	Ggo() GgoResolver
 	GgoOperation() GgoOperationResolver
 	GgoSummaryPoint() GgoSummaryPointResolver
@@ -97,9 +99,59 @@ type ComplexityRoot struct {
 		Technology     func(childComplexity int) int
 	}
 
+	DeleteDisclosurePayload struct {
+		DeletedID  func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	DeleteWebhookSubscriptionPayload struct {
 		DeletedID  func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	Disclosure struct {
+		Begin            func(childComplexity int) int
+		CompiledAt       func(childComplexity int) int
+		CreatedAt        func(childComplexity int) int
+		Description      func(childComplexity int) int
+		End              func(childComplexity int) int
+		Error            func(childComplexity int) int
+		Gsrn             func(childComplexity int) int
+		MaxResolution    func(childComplexity int) int
+		Name             func(childComplexity int) int
+		PerMeteringPoint func(childComplexity int) int
+		PublicID         func(childComplexity int) int
+		ShareOnly        func(childComplexity int) int
+		ShowAddress      func(childComplexity int) int
+		ShowGsrn         func(childComplexity int) int
+		State            func(childComplexity int) int
+	}
+
+	DisclosureBucket struct {
+		Begin          func(childComplexity int) int
+		Consumed       func(childComplexity int) int
+		CoveredShare   func(childComplexity int) int
+		Matched        func(childComplexity int) int
+		Retired        func(childComplexity int) int
+		Technologies   func(childComplexity int) int
+		UncoveredShare func(childComplexity int) int
+	}
+
+	DisclosurePayload struct {
+		Disclosure func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	DisclosureSeries struct {
+		Address func(childComplexity int) int
+		Buckets func(childComplexity int) int
+		Gsrn    func(childComplexity int) int
+	}
+
+	DisclosureTechnology struct {
+		Amount     func(childComplexity int) int
+		Share      func(childComplexity int) int
+		Technology func(childComplexity int) int
 	}
 
 	ElOverblikLink struct {
@@ -317,13 +369,16 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		ComposeGgo                func(childComplexity int, input ComposeGgoInput) int
+		CreateDisclosure          func(childComplexity int, input CreateDisclosureInput) int
 		CreateWebhookSubscription func(childComplexity int, input CreateWebhookSubscriptionInput) int
+		DeleteDisclosure          func(childComplexity int, input DeleteDisclosureInput) int
 		DeleteWebhookSubscription func(childComplexity int, input DeleteWebhookSubscriptionInput) int
 		ImportMeasurements        func(childComplexity int, input ImportMeasurementsInput) int
 		RedeliverWebhook          func(childComplexity int, input RedeliverWebhookInput) int
 		RetireGgos                func(childComplexity int, input RetireGgosInput) int
 		StartElOverblikOnboarding func(childComplexity int) int
 		TransferGgos              func(childComplexity int, input TransferGgosInput) int
+		UpdateDisclosure          func(childComplexity int, input UpdateDisclosureInput) int
 	}
 
 	PageInfo struct {
@@ -333,9 +388,25 @@ type ComplexityRoot struct {
 		StartCursor     func(childComplexity int) int
 	}
 
+	PublicDisclosure struct {
+		Begin         func(childComplexity int) int
+		CSVURL        func(childComplexity int) int
+		Description   func(childComplexity int) int
+		End           func(childComplexity int) int
+		ID            func(childComplexity int) int
+		MaxResolution func(childComplexity int) int
+		Resolution    func(childComplexity int) int
+		Series        func(childComplexity int) int
+		ShareOnly     func(childComplexity int) int
+		State         func(childComplexity int) int
+		TimeZone      func(childComplexity int) int
+	}
+
 	Query struct {
 		AvailableAmount      func(childComplexity int, where *GgoFilter) int
 		Declaration          func(childComplexity int, where DeclarationFilter, timeZone *string, resolution *DeclarationResolution) int
+		Disclosure           func(childComplexity int, id string, resolution *models.DisclosureResolution, begin *TimeRange, timeZone *string) int
+		Disclosures          func(childComplexity int) int
 		EloverblikLink       func(childComplexity int) int
 		GgoOperations        func(childComplexity int, first *int, after *string, last *int, before *string) int
 		GgoSummary           func(childComplexity int, where *GgoFilter, resolution Resolution, groupBy []GgoGroupBy, fillGaps *bool, timeZone *string) int
@@ -697,6 +768,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DeclarationTechnology.Technology(childComplexity), true
 
+	case "DeleteDisclosurePayload.deletedId":
+		if e.ComplexityRoot.DeleteDisclosurePayload.DeletedID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteDisclosurePayload.DeletedID(childComplexity), true
+	case "DeleteDisclosurePayload.userErrors":
+		if e.ComplexityRoot.DeleteDisclosurePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteDisclosurePayload.UserErrors(childComplexity), true
+
 	case "DeleteWebhookSubscriptionPayload.deletedId":
 		if e.ComplexityRoot.DeleteWebhookSubscriptionPayload.DeletedID == nil {
 			break
@@ -709,6 +793,191 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeleteWebhookSubscriptionPayload.UserErrors(childComplexity), true
+
+	case "Disclosure.begin":
+		if e.ComplexityRoot.Disclosure.Begin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Disclosure.Begin(childComplexity), true
+	case "Disclosure.compiledAt":
+		if e.ComplexityRoot.Disclosure.CompiledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Disclosure.CompiledAt(childComplexity), true
+	case "Disclosure.createdAt":
+		if e.ComplexityRoot.Disclosure.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Disclosure.CreatedAt(childComplexity), true
+	case "Disclosure.description":
+		if e.ComplexityRoot.Disclosure.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Disclosure.Description(childComplexity), true
+	case "Disclosure.end":
+		if e.ComplexityRoot.Disclosure.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Disclosure.End(childComplexity), true
+	case "Disclosure.error":
+		if e.ComplexityRoot.Disclosure.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Disclosure.Error(childComplexity), true
+	case "Disclosure.gsrn":
+		if e.ComplexityRoot.Disclosure.Gsrn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Disclosure.Gsrn(childComplexity), true
+	case "Disclosure.maxResolution":
+		if e.ComplexityRoot.Disclosure.MaxResolution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Disclosure.MaxResolution(childComplexity), true
+	case "Disclosure.name":
+		if e.ComplexityRoot.Disclosure.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Disclosure.Name(childComplexity), true
+	case "Disclosure.perMeteringPoint":
+		if e.ComplexityRoot.Disclosure.PerMeteringPoint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Disclosure.PerMeteringPoint(childComplexity), true
+	case "Disclosure.id":
+		if e.ComplexityRoot.Disclosure.PublicID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Disclosure.PublicID(childComplexity), true
+	case "Disclosure.shareOnly":
+		if e.ComplexityRoot.Disclosure.ShareOnly == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Disclosure.ShareOnly(childComplexity), true
+	case "Disclosure.showAddress":
+		if e.ComplexityRoot.Disclosure.ShowAddress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Disclosure.ShowAddress(childComplexity), true
+	case "Disclosure.showGsrn":
+		if e.ComplexityRoot.Disclosure.ShowGsrn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Disclosure.ShowGsrn(childComplexity), true
+	case "Disclosure.state":
+		if e.ComplexityRoot.Disclosure.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Disclosure.State(childComplexity), true
+
+	case "DisclosureBucket.begin":
+		if e.ComplexityRoot.DisclosureBucket.Begin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisclosureBucket.Begin(childComplexity), true
+	case "DisclosureBucket.consumed":
+		if e.ComplexityRoot.DisclosureBucket.Consumed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisclosureBucket.Consumed(childComplexity), true
+	case "DisclosureBucket.coveredShare":
+		if e.ComplexityRoot.DisclosureBucket.CoveredShare == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisclosureBucket.CoveredShare(childComplexity), true
+	case "DisclosureBucket.matched":
+		if e.ComplexityRoot.DisclosureBucket.Matched == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisclosureBucket.Matched(childComplexity), true
+	case "DisclosureBucket.retired":
+		if e.ComplexityRoot.DisclosureBucket.Retired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisclosureBucket.Retired(childComplexity), true
+	case "DisclosureBucket.technologies":
+		if e.ComplexityRoot.DisclosureBucket.Technologies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisclosureBucket.Technologies(childComplexity), true
+	case "DisclosureBucket.uncoveredShare":
+		if e.ComplexityRoot.DisclosureBucket.UncoveredShare == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisclosureBucket.UncoveredShare(childComplexity), true
+
+	case "DisclosurePayload.disclosure":
+		if e.ComplexityRoot.DisclosurePayload.Disclosure == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisclosurePayload.Disclosure(childComplexity), true
+	case "DisclosurePayload.userErrors":
+		if e.ComplexityRoot.DisclosurePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisclosurePayload.UserErrors(childComplexity), true
+
+	case "DisclosureSeries.address":
+		if e.ComplexityRoot.DisclosureSeries.Address == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisclosureSeries.Address(childComplexity), true
+	case "DisclosureSeries.buckets":
+		if e.ComplexityRoot.DisclosureSeries.Buckets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisclosureSeries.Buckets(childComplexity), true
+	case "DisclosureSeries.gsrn":
+		if e.ComplexityRoot.DisclosureSeries.Gsrn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisclosureSeries.Gsrn(childComplexity), true
+
+	case "DisclosureTechnology.amount":
+		if e.ComplexityRoot.DisclosureTechnology.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisclosureTechnology.Amount(childComplexity), true
+	case "DisclosureTechnology.share":
+		if e.ComplexityRoot.DisclosureTechnology.Share == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisclosureTechnology.Share(childComplexity), true
+	case "DisclosureTechnology.technology":
+		if e.ComplexityRoot.DisclosureTechnology.Technology == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisclosureTechnology.Technology(childComplexity), true
 
 	case "ElOverblikLink.grantedAt":
 		if e.ComplexityRoot.ElOverblikLink.GrantedAt == nil {
@@ -1579,6 +1848,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ComposeGgo(childComplexity, args["input"].(ComposeGgoInput)), true
+	case "Mutation.createDisclosure":
+		if e.ComplexityRoot.Mutation.CreateDisclosure == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createDisclosure_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateDisclosure(childComplexity, args["input"].(CreateDisclosureInput)), true
 	case "Mutation.createWebhookSubscription":
 		if e.ComplexityRoot.Mutation.CreateWebhookSubscription == nil {
 			break
@@ -1590,6 +1870,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateWebhookSubscription(childComplexity, args["input"].(CreateWebhookSubscriptionInput)), true
+	case "Mutation.deleteDisclosure":
+		if e.ComplexityRoot.Mutation.DeleteDisclosure == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteDisclosure_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteDisclosure(childComplexity, args["input"].(DeleteDisclosureInput)), true
 	case "Mutation.deleteWebhookSubscription":
 		if e.ComplexityRoot.Mutation.DeleteWebhookSubscription == nil {
 			break
@@ -1651,6 +1942,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.TransferGgos(childComplexity, args["input"].(TransferGgosInput)), true
+	case "Mutation.updateDisclosure":
+		if e.ComplexityRoot.Mutation.UpdateDisclosure == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateDisclosure_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateDisclosure(childComplexity, args["input"].(UpdateDisclosureInput)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1677,6 +1979,73 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "PublicDisclosure.begin":
+		if e.ComplexityRoot.PublicDisclosure.Begin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDisclosure.Begin(childComplexity), true
+	case "PublicDisclosure.csvUrl":
+		if e.ComplexityRoot.PublicDisclosure.CSVURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDisclosure.CSVURL(childComplexity), true
+	case "PublicDisclosure.description":
+		if e.ComplexityRoot.PublicDisclosure.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDisclosure.Description(childComplexity), true
+	case "PublicDisclosure.end":
+		if e.ComplexityRoot.PublicDisclosure.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDisclosure.End(childComplexity), true
+	case "PublicDisclosure.id":
+		if e.ComplexityRoot.PublicDisclosure.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDisclosure.ID(childComplexity), true
+	case "PublicDisclosure.maxResolution":
+		if e.ComplexityRoot.PublicDisclosure.MaxResolution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDisclosure.MaxResolution(childComplexity), true
+	case "PublicDisclosure.resolution":
+		if e.ComplexityRoot.PublicDisclosure.Resolution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDisclosure.Resolution(childComplexity), true
+	case "PublicDisclosure.series":
+		if e.ComplexityRoot.PublicDisclosure.Series == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDisclosure.Series(childComplexity), true
+	case "PublicDisclosure.shareOnly":
+		if e.ComplexityRoot.PublicDisclosure.ShareOnly == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDisclosure.ShareOnly(childComplexity), true
+	case "PublicDisclosure.state":
+		if e.ComplexityRoot.PublicDisclosure.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDisclosure.State(childComplexity), true
+	case "PublicDisclosure.timeZone":
+		if e.ComplexityRoot.PublicDisclosure.TimeZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDisclosure.TimeZone(childComplexity), true
+
 	case "Query.availableAmount":
 		if e.ComplexityRoot.Query.AvailableAmount == nil {
 			break
@@ -1699,6 +2068,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Declaration(childComplexity, args["where"].(DeclarationFilter), args["timeZone"].(*string), args["resolution"].(*DeclarationResolution)), true
+	case "Query.disclosure":
+		if e.ComplexityRoot.Query.Disclosure == nil {
+			break
+		}
+
+		args, err := ec.field_Query_disclosure_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Disclosure(childComplexity, args["id"].(string), args["resolution"].(*models.DisclosureResolution), args["begin"].(*TimeRange), args["timeZone"].(*string)), true
+	case "Query.disclosures":
+		if e.ComplexityRoot.Query.Disclosures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Disclosures(childComplexity), true
 	case "Query.eloverblikLink":
 		if e.ComplexityRoot.Query.EloverblikLink == nil {
 			break
@@ -2260,9 +2646,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ComposeGgoInput", ec.unmarshalInputComposeGgoInput),
 			graphql.NewInputUnmarshaler("ComposeRetireInput", ec.unmarshalInputComposeRetireInput),
 			graphql.NewInputUnmarshaler("ComposeTransferInput", ec.unmarshalInputComposeTransferInput),
+			graphql.NewInputUnmarshaler("CreateDisclosureInput", ec.unmarshalInputCreateDisclosureInput),
 			graphql.NewInputUnmarshaler("CreateWebhookSubscriptionInput", ec.unmarshalInputCreateWebhookSubscriptionInput),
 			graphql.NewInputUnmarshaler("DeclarationFilter", ec.unmarshalInputDeclarationFilter),
+			graphql.NewInputUnmarshaler("DeleteDisclosureInput", ec.unmarshalInputDeleteDisclosureInput),
 			graphql.NewInputUnmarshaler("DeleteWebhookSubscriptionInput", ec.unmarshalInputDeleteWebhookSubscriptionInput),
+			graphql.NewInputUnmarshaler("DisclosureSettingsInput", ec.unmarshalInputDisclosureSettingsInput),
 			graphql.NewInputUnmarshaler("GgoFilter", ec.unmarshalInputGgoFilter),
 			graphql.NewInputUnmarshaler("ImportMeasurementsInput", ec.unmarshalInputImportMeasurementsInput),
 			graphql.NewInputUnmarshaler("LedgerBatchFilter", ec.unmarshalInputLedgerBatchFilter),
@@ -2273,6 +2662,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("TechnologyFilter", ec.unmarshalInputTechnologyFilter),
 			graphql.NewInputUnmarshaler("TimeRange", ec.unmarshalInputTimeRange),
 			graphql.NewInputUnmarshaler("TransferGgosInput", ec.unmarshalInputTransferGgosInput),
+			graphql.NewInputUnmarshaler("UpdateDisclosureInput", ec.unmarshalInputUpdateDisclosureInput),
 			graphql.NewInputUnmarshaler("WebhookDeliveryFilter", ec.unmarshalInputWebhookDeliveryFilter),
 		)
 	}
@@ -2998,6 +3388,157 @@ extend type Query {
   declaration(where: DeclarationFilter!, timeZone: String, resolution: DeclarationResolution = ALL): Declaration! @authenticated
 }
 `, BuiltIn: false},
+	{Name: "../schema/disclosure.graphqls", Input: `enum DisclosureState {
+  "Waiting for its compilation."
+  PENDING
+  PROCESSING
+  AVAILABLE
+  "The last compilation failed (see error); the worker retries."
+  FAILED
+}
+
+"The bucket size of a disclosure's series, finest first."
+enum DisclosureResolution {
+  HOUR
+  DAY
+  MONTH
+  YEAR
+}
+
+"""
+A disclosure as its owner sees it: the settings, the disclosed points and the compilation
+state. Anyone with the id reads the public part with ` + "`" + `disclosure(id:)` + "`" + `.
+"""
+type Disclosure {
+  "The public id (a UUID)."
+  id: ID!
+  "Private: shown to the owner only."
+  name: String!
+  description: String!
+  begin: Time!
+  end: Time!
+  maxResolution: DisclosureResolution!
+  perMeteringPoint: Boolean!
+  showGsrn: Boolean!
+  showAddress: Boolean!
+  shareOnly: Boolean!
+  state: DisclosureState!
+  "Why the last compilation failed, when state is FAILED."
+  error: String
+  compiledAt: Time
+  createdAt: Time!
+  "The disclosed consumption metering points, in series order."
+  gsrn: [String!]!
+}
+
+"""
+A disclosure as anyone may read it. Series are per metering point or one aggregate as the
+owner chose; a point's GSRN and address appear only when the owner shows them; in share-only
+mode every absolute amount is null and only shares are given.
+"""
+type PublicDisclosure {
+  id: ID!
+  description: String!
+  begin: Time!
+  end: Time!
+  state: DisclosureState!
+  maxResolution: DisclosureResolution!
+  "The resolution of the series: the requested one, never finer than maxResolution."
+  resolution: DisclosureResolution!
+  timeZone: String!
+  shareOnly: Boolean!
+  series: [DisclosureSeries!]!
+  "CSV of the series at this resolution, for anyone (no token needed)."
+  csvUrl: String!
+}
+
+type DisclosureSeries {
+  "Null unless the owner shows GSRNs."
+  gsrn: String
+  "Null unless the owner shows addresses."
+  address: String
+  buckets: [DisclosureBucket!]!
+}
+
+type DisclosureBucket {
+  begin: Time!
+  "Null in share-only mode."
+  consumed: WattHours
+  "GGOs retired to the consumption; null in share-only mode."
+  retired: WattHours
+  "Σ per point and hour of min(retired, consumed); null in share-only mode."
+  matched: WattHours
+  "matched / consumed, 6 decimals; null when nothing was consumed."
+  coveredShare: String
+  "1 − coveredShare: the share left uncovered, 6 decimals; null when nothing was consumed."
+  uncoveredShare: String
+  "The technology mix of the GGOs retired in the bucket."
+  technologies: [DisclosureTechnology!]!
+}
+
+type DisclosureTechnology {
+  technology: String!
+  "Null in share-only mode."
+  amount: WattHours
+  "Share of the GGOs retired in the bucket, 6 decimals."
+  share: String!
+}
+
+input DisclosureSettingsInput {
+  name: String!
+  description: String = ""
+  "The disclosed period, whole UTC hours (at most five years)."
+  begin: TimeRange!
+  "Your consumption metering points."
+  gsrn: [String!]!
+  maxResolution: DisclosureResolution!
+  perMeteringPoint: Boolean!
+  showGsrn: Boolean = false
+  showAddress: Boolean = false
+  shareOnly: Boolean = false
+}
+
+input CreateDisclosureInput {
+  settings: DisclosureSettingsInput!
+}
+
+input UpdateDisclosureInput {
+  id: ID!
+  settings: DisclosureSettingsInput!
+}
+
+input DeleteDisclosureInput {
+  id: ID!
+}
+
+type DisclosurePayload {
+  disclosure: Disclosure
+  userErrors: [UserError!]!
+}
+
+type DeleteDisclosurePayload {
+  deletedId: ID
+  userErrors: [UserError!]!
+}
+
+extend type Query {
+  "The caller's disclosures, newest first."
+  disclosures: [Disclosure!]! @authenticated
+  """
+  A disclosure by its public id, for anyone (no authentication); null when there is none.
+  Buckets are cut in timeZone (default UTC); begin narrows the range.
+  """
+  disclosure(id: ID!, resolution: DisclosureResolution, begin: TimeRange, timeZone: String): PublicDisclosure
+}
+
+extend type Mutation {
+  "Publish a disclosure; it is compiled in the background (state PENDING, then AVAILABLE)."
+  createDisclosure(input: CreateDisclosureInput!): DisclosurePayload! @authenticated
+  "Change your disclosure's settings; it is recompiled. Withdrawn points disappear at once."
+  updateDisclosure(input: UpdateDisclosureInput!): DisclosurePayload! @authenticated
+  deleteDisclosure(input: DeleteDisclosureInput!): DeleteDisclosurePayload! @authenticated
+}
+`, BuiltIn: false},
 	{Name: "../schema/ledger.graphqls", Input: `enum LedgerBatchStatus {
   "Written to the outbox, not yet accepted by the ledger."
   PENDING
@@ -3407,6 +3948,16 @@ func (ec *executionContext) childFields_DeclarationTechnology(ctx context.Contex
 	return nil, fmt.Errorf("no field named %q was found under type DeclarationTechnology", field.Name)
 }
 
+func (ec *executionContext) childFields_DeleteDisclosurePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedId":
+		return ec.fieldContext_DeleteDisclosurePayload_deletedId(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_DeleteDisclosurePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteDisclosurePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_DeleteWebhookSubscriptionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "deletedId":
@@ -3415,6 +3966,96 @@ func (ec *executionContext) childFields_DeleteWebhookSubscriptionPayload(ctx con
 		return ec.fieldContext_DeleteWebhookSubscriptionPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeleteWebhookSubscriptionPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Disclosure(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Disclosure_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Disclosure_name(ctx, field)
+	case "description":
+		return ec.fieldContext_Disclosure_description(ctx, field)
+	case "begin":
+		return ec.fieldContext_Disclosure_begin(ctx, field)
+	case "end":
+		return ec.fieldContext_Disclosure_end(ctx, field)
+	case "maxResolution":
+		return ec.fieldContext_Disclosure_maxResolution(ctx, field)
+	case "perMeteringPoint":
+		return ec.fieldContext_Disclosure_perMeteringPoint(ctx, field)
+	case "showGsrn":
+		return ec.fieldContext_Disclosure_showGsrn(ctx, field)
+	case "showAddress":
+		return ec.fieldContext_Disclosure_showAddress(ctx, field)
+	case "shareOnly":
+		return ec.fieldContext_Disclosure_shareOnly(ctx, field)
+	case "state":
+		return ec.fieldContext_Disclosure_state(ctx, field)
+	case "error":
+		return ec.fieldContext_Disclosure_error(ctx, field)
+	case "compiledAt":
+		return ec.fieldContext_Disclosure_compiledAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Disclosure_createdAt(ctx, field)
+	case "gsrn":
+		return ec.fieldContext_Disclosure_gsrn(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Disclosure", field.Name)
+}
+
+func (ec *executionContext) childFields_DisclosureBucket(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "begin":
+		return ec.fieldContext_DisclosureBucket_begin(ctx, field)
+	case "consumed":
+		return ec.fieldContext_DisclosureBucket_consumed(ctx, field)
+	case "retired":
+		return ec.fieldContext_DisclosureBucket_retired(ctx, field)
+	case "matched":
+		return ec.fieldContext_DisclosureBucket_matched(ctx, field)
+	case "coveredShare":
+		return ec.fieldContext_DisclosureBucket_coveredShare(ctx, field)
+	case "uncoveredShare":
+		return ec.fieldContext_DisclosureBucket_uncoveredShare(ctx, field)
+	case "technologies":
+		return ec.fieldContext_DisclosureBucket_technologies(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DisclosureBucket", field.Name)
+}
+
+func (ec *executionContext) childFields_DisclosurePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "disclosure":
+		return ec.fieldContext_DisclosurePayload_disclosure(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_DisclosurePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DisclosurePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DisclosureSeries(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "gsrn":
+		return ec.fieldContext_DisclosureSeries_gsrn(ctx, field)
+	case "address":
+		return ec.fieldContext_DisclosureSeries_address(ctx, field)
+	case "buckets":
+		return ec.fieldContext_DisclosureSeries_buckets(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DisclosureSeries", field.Name)
+}
+
+func (ec *executionContext) childFields_DisclosureTechnology(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "technology":
+		return ec.fieldContext_DisclosureTechnology_technology(ctx, field)
+	case "amount":
+		return ec.fieldContext_DisclosureTechnology_amount(ctx, field)
+	case "share":
+		return ec.fieldContext_DisclosureTechnology_share(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DisclosureTechnology", field.Name)
 }
 
 func (ec *executionContext) childFields_ElOverblikLink(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3857,6 +4498,34 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_PublicDisclosure(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PublicDisclosure_id(ctx, field)
+	case "description":
+		return ec.fieldContext_PublicDisclosure_description(ctx, field)
+	case "begin":
+		return ec.fieldContext_PublicDisclosure_begin(ctx, field)
+	case "end":
+		return ec.fieldContext_PublicDisclosure_end(ctx, field)
+	case "state":
+		return ec.fieldContext_PublicDisclosure_state(ctx, field)
+	case "maxResolution":
+		return ec.fieldContext_PublicDisclosure_maxResolution(ctx, field)
+	case "resolution":
+		return ec.fieldContext_PublicDisclosure_resolution(ctx, field)
+	case "timeZone":
+		return ec.fieldContext_PublicDisclosure_timeZone(ctx, field)
+	case "shareOnly":
+		return ec.fieldContext_PublicDisclosure_shareOnly(ctx, field)
+	case "series":
+		return ec.fieldContext_PublicDisclosure_series(ctx, field)
+	case "csvUrl":
+		return ec.fieldContext_PublicDisclosure_csvUrl(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublicDisclosure", field.Name)
 }
 
 func (ec *executionContext) childFields_RedeliverWebhookPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

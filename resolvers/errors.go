@@ -11,6 +11,7 @@ import (
 
 	"github.com/originhub/originhub/internal/account"
 	"github.com/originhub/originhub/internal/datahub"
+	"github.com/originhub/originhub/internal/disclosure"
 	"github.com/originhub/originhub/internal/eco"
 	"github.com/originhub/originhub/internal/relay"
 	"github.com/originhub/originhub/internal/user"
@@ -107,6 +108,10 @@ func classify(err error) (code, msg string) {
 	case errors.Is(err, webhook.ErrInvalidInput):
 		return CodeBadUserInput, err.Error()
 	case errors.Is(err, webhook.ErrNotFound):
+		return CodeNotFound, "not found"
+	case errors.Is(err, disclosure.ErrInvalidInput):
+		return CodeBadUserInput, err.Error()
+	case errors.Is(err, disclosure.ErrNotFound):
 		return CodeNotFound, "not found"
 	case errors.Is(err, eco.ErrInvalidInput):
 		return CodeBadUserInput, err.Error()

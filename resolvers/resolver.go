@@ -8,6 +8,7 @@ import (
 	"github.com/originhub/originhub/graph"
 	"github.com/originhub/originhub/internal/account"
 	"github.com/originhub/originhub/internal/datahub"
+	"github.com/originhub/originhub/internal/disclosure"
 	"github.com/originhub/originhub/internal/download"
 	"github.com/originhub/originhub/internal/eco"
 	"github.com/originhub/originhub/internal/ledger/outbox"
@@ -33,6 +34,9 @@ type Resolver struct {
 	// Eco computes declarations; Downloads signs their report links (nil: unsigned links).
 	Eco       *eco.Service
 	Downloads *download.Signer
+	// Disclosures manages disclosures; PublicURL prefixes their public download links.
+	DisclosureService *disclosure.Service
+	PublicURL         string
 }
 
 // Config builds the gqlgen configuration: resolvers, directives and complexity functions.

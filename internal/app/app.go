@@ -23,6 +23,7 @@ import (
 	"github.com/originhub/originhub/internal/config"
 	"github.com/originhub/originhub/internal/datahub"
 	"github.com/originhub/originhub/internal/db"
+	"github.com/originhub/originhub/internal/disclosure"
 	"github.com/originhub/originhub/internal/download"
 	"github.com/originhub/originhub/internal/eco"
 	"github.com/originhub/originhub/internal/eloverblik"
@@ -70,8 +71,9 @@ type App struct {
 	Standin   *standin.Ledger
 	Account   *account.Service
 	// Eco computes declarations; Signer signs report download links.
-	Eco    *eco.Service
-	Signer *download.Signer
+	Eco         *eco.Service
+	Signer      *download.Signer
+	Disclosures *disclosure.Service
 
 	redisOpt asynq.RedisClientOpt
 	closers  []func() error
@@ -219,6 +221,8 @@ func (a *App) Resolver() *resolvers.Resolver {
 		Log:               a.Log,
 		Eco:               a.Eco,
 		Downloads:         a.Signer,
+		DisclosureService: a.Disclosures,
+		PublicURL:         strings.TrimSuffix(a.Config.ProjectURL.String(), "/"),
 	}
 }
 
@@ -290,7 +294,7 @@ func (a *App) RunWorker(ctx context.Context) error {
 	srv := tasks.NewServer(a.redisOpt, tasks.ServerConfig{
 		Concurrency: a.Config.Worker.Concurrency, ShutdownTimeout: a.Config.HTTP.ShutdownTimeout,
 	}, a.Log)
-	mux := tasks.NewMux(&tasks.Handlers{DB: a.DB, Log: a.Log, Clock: a.Clock, DataHub: a.DataHub, Outbox: a.Outbox, Publisher: a.Publisher, Account: a.Account, Webhooks: a.Webhooks})
+	mux := tasks.NewMux(&tasks.Handlers{DB: a.DB, Log: a.Log, Clock: a.Clock, DataHub: a.DataHub, Outbox: a.Outbox, Publisher: a.Publisher, Account: a.Account, Webhooks: a.Webhooks, Disclosures: a.Disclosures})
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/originhub/originhub/internal/declaration"
 	"github.com/originhub/originhub/models"
 )
 
@@ -47,14 +48,19 @@ type Series struct {
 type Bucket struct {
 	Begin                            time.Time
 	ConsumedWh, RetiredWh, MatchedWh int64
+	// Covered is MatchedWh/ConsumedWh and Uncovered 1 − Covered, 6 decimals; nil when
+	// nothing was consumed.
+	Covered, Uncovered *string
 	// Technologies are the GGOs retired in the bucket by technology label, sorted by label.
 	Technologies []TechAmount
 }
 
-// TechAmount is an amount of one technology.
+// TechAmount is an amount of one technology and its share of the bucket's retired GGOs
+// (6 decimals).
 type TechAmount struct {
 	Technology string
 	Wh         int64
+	Share      string
 }
 
 // maxBuckets bounds one answer (buckets × series): ask for a coarser resolution or a
@@ -108,16 +114,36 @@ func (s *Service) Public(ctx context.Context, publicID string, q PublicQuery) (P
 	if err := s.loadSeries(ctx, &p, d, from, to); err != nil {
 		return Public{}, err
 	}
-	if d.ShareOnly {
-		for i := range p.Series {
-			for j := range p.Series[i].Buckets {
-				b := &p.Series[i].Buckets[j]
+	for i := range p.Series {
+		for j := range p.Series[i].Buckets {
+			b := &p.Series[i].Buckets[j]
+			b.shares()
+			if d.ShareOnly {
 				// Amounts leave this package only as shares: keep the ratios, drop the scale.
 				b.ConsumedWh, b.RetiredWh, b.MatchedWh = 0, 0, 0
+				for k := range b.Technologies {
+					b.Technologies[k].Wh = 0
+				}
 			}
 		}
 	}
 	return p, nil
+}
+
+// shares computes the bucket's shares from its exact amounts.
+func (b *Bucket) shares() {
+	if b.ConsumedWh > 0 {
+		c := declaration.Ratio{Num: b.MatchedWh, Den: b.ConsumedWh}.Decimal(6)
+		u := declaration.Ratio{Num: b.ConsumedWh - b.MatchedWh, Den: b.ConsumedWh}.Decimal(6)
+		b.Covered, b.Uncovered = &c, &u
+	}
+	var retired int64
+	for _, t := range b.Technologies {
+		retired += t.Wh
+	}
+	for k := range b.Technologies {
+		b.Technologies[k].Share = declaration.Ratio{Num: b.Technologies[k].Wh, Den: retired}.Decimal(6)
+	}
 }
 
 // bySpan picks a resolution for a range when the reader names none.

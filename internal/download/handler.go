@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/originhub/originhub/internal/declaration"
+	"github.com/originhub/originhub/internal/disclosure"
 	"github.com/originhub/originhub/internal/eco"
 	"github.com/originhub/originhub/internal/report"
 )
@@ -30,6 +31,7 @@ type Authenticator func(ctx context.Context, authorization string) (userID int64
 // Handler serves report downloads.
 type Handler struct {
 	Eco          *eco.Service
+	Disclosures  *disclosure.Service
 	Signer       *Signer
 	Authenticate Authenticator
 	Log          *slog.Logger
@@ -41,6 +43,7 @@ func (h *Handler) Routes() map[string]http.Handler {
 	return map[string]http.Handler{
 		"GET " + DeclarationCSVPath: h.declaration(DeclarationCSVPath, "text/csv; charset=utf-8", report.WriteCSV),
 		"GET " + DeclarationPDFPath: h.declaration(DeclarationPDFPath, "application/pdf", report.WritePDF),
+		disclosureRoute:             h.disclosureCSV(),
 	}
 }
 
@@ -162,4 +165,9 @@ func plain(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, msg+"\n")
+}
+
+// DisclosureCSVPath is the public CSV download of the disclosure publicID.
+func DisclosureCSVPath(publicID string) string {
+	return "/disclosures/" + url.PathEscape(publicID) + ".csv"
 }

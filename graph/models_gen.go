@@ -309,6 +309,35 @@ type StartElOverblikOnboardingPayload struct {
 	UserErrors []UserError `json:"userErrors"`
 }
 
+// Public totals (no authentication). A total is published only when at least
+// minimumContributors distinct users contribute to it; smaller groups are left out and
+// counted in suppressed. See docs/statistics.md for what is public and why.
+type Statistics struct {
+	Begin               time.Time         `json:"begin"`
+	End                 time.Time         `json:"end"`
+	MinimumContributors int               `json:"minimumContributors"`
+	Suppressed          int               `json:"suppressed"`
+	Points              []StatisticsPoint `json:"points"`
+}
+
+type StatisticsFilter struct {
+	// Widened to whole buckets of the resolution in timeZone.
+	Begin  *TimeRange      `json:"begin"`
+	Sector []models.Sector `json:"sector,omitempty"`
+	// Technology labels, e.g. Wind.
+	Technology []string         `json:"technology,omitempty"`
+	Kind       []StatisticsKind `json:"kind,omitempty"`
+}
+
+type StatisticsPoint struct {
+	Begin  time.Time      `json:"begin"`
+	Kind   StatisticsKind `json:"kind"`
+	Sector models.Sector  `json:"sector"`
+	// Null for consumption.
+	Technology *string          `json:"technology,omitempty"`
+	Amount     models.WattHours `json:"amount"`
+}
+
 type Subscription struct {
 }
 
@@ -704,6 +733,69 @@ func (e *Resolution) UnmarshalJSON(b []byte) error {
 }
 
 func (e Resolution) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type StatisticsKind string
+
+const (
+	// Measured production.
+	StatisticsKindProduction StatisticsKind = "PRODUCTION"
+	// Measured consumption (no technology).
+	StatisticsKindConsumption StatisticsKind = "CONSUMPTION"
+	// GGOs issued (committed), whatever became of them later.
+	StatisticsKindIssued StatisticsKind = "ISSUED"
+	// GGOs retired to consumption (committed).
+	StatisticsKindRetired StatisticsKind = "RETIRED"
+)
+
+var AllStatisticsKind = []StatisticsKind{
+	StatisticsKindProduction,
+	StatisticsKindConsumption,
+	StatisticsKindIssued,
+	StatisticsKindRetired,
+}
+
+func (e StatisticsKind) IsValid() bool {
+	switch e {
+	case StatisticsKindProduction, StatisticsKindConsumption, StatisticsKindIssued, StatisticsKindRetired:
+		return true
+	}
+	return false
+}
+
+func (e StatisticsKind) String() string {
+	return string(e)
+}
+
+func (e *StatisticsKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = StatisticsKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid StatisticsKind", str)
+	}
+	return nil
+}
+
+func (e StatisticsKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *StatisticsKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e StatisticsKind) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

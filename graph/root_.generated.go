@@ -420,6 +420,7 @@ type ComplexityRoot struct {
 		MeteringPoints       func(childComplexity int, where *MeteringPointFilter, first *int, after *string, last *int, before *string) int
 		Node                 func(childComplexity int, id string) int
 		Nodes                func(childComplexity int, ids []string) int
+		Statistics           func(childComplexity int, where StatisticsFilter, resolution Resolution, timeZone *string) int
 		Technologies         func(childComplexity int, where *TechnologyFilter, first *int, after *string, last *int, before *string) int
 		TechnologyLabels     func(childComplexity int) int
 		WebhookDeliveries    func(childComplexity int, where *WebhookDeliveryFilter, first *int, after *string, last *int, before *string) int
@@ -434,6 +435,22 @@ type ComplexityRoot struct {
 	StartElOverblikOnboardingPayload struct {
 		URL        func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	Statistics struct {
+		Begin               func(childComplexity int) int
+		End                 func(childComplexity int) int
+		MinimumContributors func(childComplexity int) int
+		Points              func(childComplexity int) int
+		Suppressed          func(childComplexity int) int
+	}
+
+	StatisticsPoint struct {
+		Amount     func(childComplexity int) int
+		Begin      func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		Sector     func(childComplexity int) int
+		Technology func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -2219,6 +2236,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]string)), true
+	case "Query.statistics":
+		if e.ComplexityRoot.Query.Statistics == nil {
+			break
+		}
+
+		args, err := ec.field_Query_statistics_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Statistics(childComplexity, args["where"].(StatisticsFilter), args["resolution"].(Resolution), args["timeZone"].(*string)), true
 	case "Query.technologies":
 		if e.ComplexityRoot.Query.Technologies == nil {
 			break
@@ -2284,6 +2312,68 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.StartElOverblikOnboardingPayload.UserErrors(childComplexity), true
+
+	case "Statistics.begin":
+		if e.ComplexityRoot.Statistics.Begin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Statistics.Begin(childComplexity), true
+	case "Statistics.end":
+		if e.ComplexityRoot.Statistics.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Statistics.End(childComplexity), true
+	case "Statistics.minimumContributors":
+		if e.ComplexityRoot.Statistics.MinimumContributors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Statistics.MinimumContributors(childComplexity), true
+	case "Statistics.points":
+		if e.ComplexityRoot.Statistics.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Statistics.Points(childComplexity), true
+	case "Statistics.suppressed":
+		if e.ComplexityRoot.Statistics.Suppressed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Statistics.Suppressed(childComplexity), true
+
+	case "StatisticsPoint.amount":
+		if e.ComplexityRoot.StatisticsPoint.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsPoint.Amount(childComplexity), true
+	case "StatisticsPoint.begin":
+		if e.ComplexityRoot.StatisticsPoint.Begin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsPoint.Begin(childComplexity), true
+	case "StatisticsPoint.kind":
+		if e.ComplexityRoot.StatisticsPoint.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsPoint.Kind(childComplexity), true
+	case "StatisticsPoint.sector":
+		if e.ComplexityRoot.StatisticsPoint.Sector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsPoint.Sector(childComplexity), true
+	case "StatisticsPoint.technology":
+		if e.ComplexityRoot.StatisticsPoint.Technology == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsPoint.Technology(childComplexity), true
 
 	case "Subscription.importProgress":
 		if e.ComplexityRoot.Subscription.ImportProgress == nil {
@@ -2659,6 +2749,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("MeteringPointFilter", ec.unmarshalInputMeteringPointFilter),
 			graphql.NewInputUnmarshaler("RedeliverWebhookInput", ec.unmarshalInputRedeliverWebhookInput),
 			graphql.NewInputUnmarshaler("RetireGgosInput", ec.unmarshalInputRetireGgosInput),
+			graphql.NewInputUnmarshaler("StatisticsFilter", ec.unmarshalInputStatisticsFilter),
 			graphql.NewInputUnmarshaler("TechnologyFilter", ec.unmarshalInputTechnologyFilter),
 			graphql.NewInputUnmarshaler("TimeRange", ec.unmarshalInputTimeRange),
 			graphql.NewInputUnmarshaler("TransferGgosInput", ec.unmarshalInputTransferGgosInput),
@@ -3617,6 +3708,53 @@ extend type Measurement {
   ledger: MeasurementLedgerState
 }
 `, BuiltIn: false},
+	{Name: "../schema/statistics.graphqls", Input: `enum StatisticsKind {
+  "Measured production."
+  PRODUCTION
+  "Measured consumption (no technology)."
+  CONSUMPTION
+  "GGOs issued (committed), whatever became of them later."
+  ISSUED
+  "GGOs retired to consumption (committed)."
+  RETIRED
+}
+
+input StatisticsFilter {
+  "Widened to whole buckets of the resolution in timeZone."
+  begin: TimeRange!
+  sector: [Sector!]
+  "Technology labels, e.g. Wind."
+  technology: [String!]
+  kind: [StatisticsKind!]
+}
+
+type StatisticsPoint {
+  begin: Time!
+  kind: StatisticsKind!
+  sector: Sector!
+  "Null for consumption."
+  technology: String
+  amount: WattHours!
+}
+
+"""
+Public totals (no authentication). A total is published only when at least
+minimumContributors distinct users contribute to it; smaller groups are left out and
+counted in suppressed. See docs/statistics.md for what is public and why.
+"""
+type Statistics {
+  begin: Time!
+  end: Time!
+  minimumContributors: Int!
+  suppressed: Int!
+  points: [StatisticsPoint!]!
+}
+
+extend type Query {
+  "Platform totals per technology and sector over time, for analysts."
+  statistics(where: StatisticsFilter!, resolution: Resolution!, timeZone: String): Statistics!
+}
+`, BuiltIn: false},
 	{Name: "../schema/technology.graphqls", Input: `"""
 A DataHub technology code and fuel code pair with its label (public).
 """
@@ -4546,6 +4684,38 @@ func (ec *executionContext) childFields_StartElOverblikOnboardingPayload(ctx con
 		return ec.fieldContext_StartElOverblikOnboardingPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type StartElOverblikOnboardingPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Statistics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "begin":
+		return ec.fieldContext_Statistics_begin(ctx, field)
+	case "end":
+		return ec.fieldContext_Statistics_end(ctx, field)
+	case "minimumContributors":
+		return ec.fieldContext_Statistics_minimumContributors(ctx, field)
+	case "suppressed":
+		return ec.fieldContext_Statistics_suppressed(ctx, field)
+	case "points":
+		return ec.fieldContext_Statistics_points(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Statistics", field.Name)
+}
+
+func (ec *executionContext) childFields_StatisticsPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "begin":
+		return ec.fieldContext_StatisticsPoint_begin(ctx, field)
+	case "kind":
+		return ec.fieldContext_StatisticsPoint_kind(ctx, field)
+	case "sector":
+		return ec.fieldContext_StatisticsPoint_sector(ctx, field)
+	case "technology":
+		return ec.fieldContext_StatisticsPoint_technology(ctx, field)
+	case "amount":
+		return ec.fieldContext_StatisticsPoint_amount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StatisticsPoint", field.Name)
 }
 
 func (ec *executionContext) childFields_Technology(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -14,6 +14,7 @@ import (
 	"github.com/originhub/originhub/internal/disclosure"
 	"github.com/originhub/originhub/internal/eco"
 	"github.com/originhub/originhub/internal/relay"
+	"github.com/originhub/originhub/internal/statistics"
 	"github.com/originhub/originhub/internal/user"
 	"github.com/originhub/originhub/internal/webhook"
 )
@@ -113,6 +114,8 @@ func classify(err error) (code, msg string) {
 		return CodeBadUserInput, err.Error()
 	case errors.Is(err, disclosure.ErrNotFound):
 		return CodeNotFound, "not found"
+	case errors.Is(err, statistics.ErrInvalidInput):
+		return CodeBadUserInput, err.Error()
 	case errors.Is(err, eco.ErrInvalidInput):
 		return CodeBadUserInput, err.Error()
 	case errors.Is(err, context.DeadlineExceeded):

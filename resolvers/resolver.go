@@ -15,6 +15,7 @@ import (
 	"github.com/originhub/originhub/internal/ledger/publish"
 	"github.com/originhub/originhub/internal/loaders"
 	"github.com/originhub/originhub/internal/pubsub"
+	"github.com/originhub/originhub/internal/statistics"
 	"github.com/originhub/originhub/internal/technology"
 	"github.com/originhub/originhub/internal/user"
 	"github.com/originhub/originhub/internal/webhook"
@@ -37,6 +38,8 @@ type Resolver struct {
 	// Disclosures manages disclosures; PublicURL prefixes their public download links.
 	DisclosureService *disclosure.Service
 	PublicURL         string
+	// StatisticsService computes the public analyst totals.
+	StatisticsService *statistics.Service
 }
 
 // Config builds the gqlgen configuration: resolvers, directives and complexity functions.

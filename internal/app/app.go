@@ -34,6 +34,7 @@ import (
 	"github.com/originhub/originhub/internal/ledger/standin"
 	"github.com/originhub/originhub/internal/ledger/wallet"
 	"github.com/originhub/originhub/internal/pubsub"
+	"github.com/originhub/originhub/internal/statistics"
 	"github.com/originhub/originhub/internal/technology"
 	"github.com/originhub/originhub/internal/user"
 	"github.com/originhub/originhub/internal/webhook"
@@ -223,6 +224,7 @@ func (a *App) Resolver() *resolvers.Resolver {
 		Downloads:         a.Signer,
 		DisclosureService: a.Disclosures,
 		PublicURL:         strings.TrimSuffix(a.Config.ProjectURL.String(), "/"),
+		StatisticsService: statistics.NewService(a.DB),
 	}
 }
 

@@ -59,7 +59,7 @@ func declarationWorld(t *testing.T, db *bun.DB, userID int64, h0 time.Time) stri
 			ppm, co2   int64
 		}{{"residual", "Coal", 500_000, 800_000}, {"residual", "Wind", 500_000, 10_000}, {"grid", "Coal", 250_000, 800_000}, {"grid", "Wind", 750_000, 10_000}} {
 			if _, err := db.ExecContext(ctx, `INSERT INTO energy_mix (kind, sector, begin_at, technology, share_ppm, co2eq_mg_per_kwh, source)
-				VALUES (?, 'DK1', ?, ?, ?, ?, 'test')`, m.kind, hour(n), m.tech, m.ppm, m.co2); err != nil {
+				VALUES (?, 'DK1', ?, ?, ?, ?, 'test') ON CONFLICT DO NOTHING`, m.kind, hour(n), m.tech, m.ppm, m.co2); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -298,3 +298,30 @@ func accountReferences(ctx context.Context, db bun.IDB, ids []int64) (map[int64]
 	}
 	return out, nil
 }
+
+// HourKey names a metering point's hour.
+type HourKey struct {
+	MeteringPointID int64
+	Begin           time.Time
+}
+
+// Revisions returns the latest DataHub revision of each production hour among keys. A GGO
+// whose production was revised after it was issued is flagged with it: the ledger's
+// measurement is immutable, so the GGO keeps its amount and its holder is told.
+func (s *Service) Revisions(ctx context.Context, keys []HourKey) (map[HourKey]models.MeasurementRevision, error) {
+	pairs := make([][]any, len(keys))
+	for i, k := range keys {
+		pairs[i] = []any{k.MeteringPointID, k.Begin.UTC()}
+	}
+	var rows []models.MeasurementRevision
+	err := s.db.NewRaw(`SELECT DISTINCT ON (metering_point_id, begin_at) * FROM measurement_revisions
+		WHERE (metering_point_id, begin_at) IN (?) ORDER BY metering_point_id, begin_at, revised_at DESC, id DESC`, bun.In(pairs)).Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("load revisions: %w", err)
+	}
+	out := make(map[HourKey]models.MeasurementRevision, len(rows))
+	for _, r := range rows {
+		out[HourKey{r.MeteringPointID, r.BeginAt.UTC()}] = r
+	}
+	return out, nil
+}

@@ -139,3 +139,12 @@ func WithPgx(ctx context.Context, sqlDB *sql.DB, fn func(*pgx.Conn) error) error
 		return fn(pc.Conn())
 	})
 }
+
+// Keyed indexes rows by key, for loaders that answer a set of keys from one query.
+func Keyed[K comparable, T any](rows []T, key func(*T) K) map[K]T {
+	out := make(map[K]T, len(rows))
+	for i := range rows {
+		out[key(&rows[i])] = rows[i]
+	}
+	return out
+}

@@ -181,7 +181,9 @@ func TestDataHubOverGraphQL(t *testing.T) {
 	var ledgerView struct {
 		Ggos         struct{ TotalCount int }
 		Measurements struct {
-			Nodes []struct{ Ledger *struct{ Status, Address string } }
+			Nodes []struct {
+				Ledger *struct{ Status, Address string }
+			}
 		}
 	}
 	mustData(t, r, &ledgerView)

@@ -2,7 +2,8 @@ package disclosure
 
 import (
 	"errors"
-	"fmt"
+
+	"github.com/originhub/originhub/internal/input"
 )
 
 // ErrNotFound is returned for a disclosure that does not exist or, for owner operations,
@@ -10,12 +11,7 @@ import (
 var ErrNotFound = errors.New("disclosure not found")
 
 // ErrInvalidInput is returned for settings or queries that cannot be accepted.
-var ErrInvalidInput = errors.New("invalid disclosure input")
+var ErrInvalidInput = input.ErrInvalid
 
-// InputError is an ErrInvalidInput naming the input field; its message is safe for clients.
-type InputError struct {
-	Field, Message string
-}
-
-func (e *InputError) Error() string        { return fmt.Sprintf("%s: %s", e.Field, e.Message) }
-func (e *InputError) Is(target error) bool { return target == ErrInvalidInput }
+// InputError names the refused field; its message is safe for clients.
+type InputError = input.Error

@@ -20,13 +20,14 @@ package statistics
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/originhub/originhub/internal/input"
 )
 
 // MinContributors is the least number of distinct users behind a published total.
@@ -35,15 +36,11 @@ const MinContributors = 3
 // maxGroups bounds one answer; ask for a coarser resolution or a shorter range instead.
 const maxGroups = 100_000
 
-// ErrInvalidInput is returned for a query that cannot be answered; the message is safe for
-// clients.
-var ErrInvalidInput = errors.New("invalid statistics query")
+// ErrInvalidInput is returned for a query that cannot be answered.
+var ErrInvalidInput = input.ErrInvalid
 
-// InputError is an ErrInvalidInput naming the field.
-type InputError struct{ Field, Message string }
-
-func (e *InputError) Error() string        { return e.Field + ": " + e.Message }
-func (e *InputError) Is(target error) bool { return target == ErrInvalidInput }
+// InputError names the refused field; its message is safe for clients.
+type InputError = input.Error
 
 // Kind is what a total measures.
 type Kind string

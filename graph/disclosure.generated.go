@@ -1071,6 +1071,29 @@ func (ec *executionContext) fieldContext_PublicDisclosure_csvUrl(_ context.Conte
 	return graphql.NewScalarFieldContext("PublicDisclosure", field, false, false, "String")
 }
 
+func (ec *executionContext) _PublicDisclosure_pdfUrl(ctx context.Context, field graphql.CollectedField, obj *PublicDisclosure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicDisclosure_pdfUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PDFURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicDisclosure_pdfUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicDisclosure", field, false, false, "String")
+}
+
 // endregion **************************** field.gotpl *****************************
 
 // region    **************************** input.gotpl *****************************
@@ -1719,6 +1742,11 @@ func (ec *executionContext) _PublicDisclosure(ctx context.Context, sel ast.Selec
 			}
 		case "csvUrl":
 			out.Values[i] = ec._PublicDisclosure_csvUrl(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pdfUrl":
+			out.Values[i] = ec._PublicDisclosure_pdfUrl(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -276,6 +276,8 @@ type PublicDisclosure struct {
 	Series     []DisclosureSeries          `json:"series"`
 	// CSV of the series at this resolution, for anyone (no token needed).
 	CSVURL string `json:"csvUrl"`
+	// PDF report (chart of the coverage and tables) at this resolution, for anyone.
+	PDFURL string `json:"pdfUrl"`
 }
 
 type Query struct {

@@ -402,6 +402,7 @@ type ComplexityRoot struct {
 		End           func(childComplexity int) int
 		ID            func(childComplexity int) int
 		MaxResolution func(childComplexity int) int
+		PDFURL        func(childComplexity int) int
 		Resolution    func(childComplexity int) int
 		Series        func(childComplexity int) int
 		ShareOnly     func(childComplexity int) int
@@ -2064,6 +2065,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PublicDisclosure.MaxResolution(childComplexity), true
+	case "PublicDisclosure.pdfUrl":
+		if e.ComplexityRoot.PublicDisclosure.PDFURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDisclosure.PDFURL(childComplexity), true
 	case "PublicDisclosure.resolution":
 		if e.ComplexityRoot.PublicDisclosure.Resolution == nil {
 			break
@@ -3585,6 +3592,8 @@ type PublicDisclosure {
   series: [DisclosureSeries!]!
   "CSV of the series at this resolution, for anyone (no token needed)."
   csvUrl: String!
+  "PDF report (chart of the coverage and tables) at this resolution, for anyone."
+  pdfUrl: String!
 }
 
 type DisclosureSeries {
@@ -4720,6 +4729,8 @@ func (ec *executionContext) childFields_PublicDisclosure(ctx context.Context, fi
 		return ec.fieldContext_PublicDisclosure_series(ctx, field)
 	case "csvUrl":
 		return ec.fieldContext_PublicDisclosure_csvUrl(ctx, field)
+	case "pdfUrl":
+		return ec.fieldContext_PublicDisclosure_pdfUrl(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PublicDisclosure", field.Name)
 }

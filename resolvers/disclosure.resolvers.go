@@ -12,6 +12,7 @@ import (
 
 	"github.com/originhub/originhub/graph"
 	"github.com/originhub/originhub/internal/disclosure"
+	"github.com/originhub/originhub/internal/download"
 	"github.com/originhub/originhub/models"
 )
 
@@ -89,7 +90,9 @@ func (r *queryResolver) Disclosure(ctx context.Context, id string, resolution *m
 	if err != nil {
 		return nil, err
 	}
-	return publicDisclosure(p, disclosureCSVURL(r.PublicURL, p, from, to)), nil
+	return publicDisclosure(p,
+		disclosureLink(r.PublicURL, download.DisclosureCSVPath(p.PublicID), p, from, to),
+		disclosureLink(r.PublicURL, download.DisclosurePDFPath(p.PublicID), p, from, to)), nil
 }
 
 func (r *Resolver) Disclosure() graph.DisclosureResolver { return &disclosureResolver{r} }

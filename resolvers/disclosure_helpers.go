@@ -7,7 +7,6 @@ import (
 
 	"github.com/originhub/originhub/graph"
 	"github.com/originhub/originhub/internal/disclosure"
-	"github.com/originhub/originhub/internal/download"
 	"github.com/originhub/originhub/models"
 )
 
@@ -67,8 +66,9 @@ func whPtr(wh int64, hidden bool) *models.WattHours {
 	return &v
 }
 
-// disclosureCSVURL is the public CSV link of p as read (resolution, zone and range).
-func disclosureCSVURL(base string, p disclosure.Public, from, to *time.Time) string {
+// disclosureLink is the public download link at path of p as read (resolution, zone and
+// range).
+func disclosureLink(base, path string, p disclosure.Public, from, to *time.Time) string {
 	v := url.Values{}
 	v.Set("resolution", string(p.Resolution))
 	v.Set("timeZone", p.TimeZone)
@@ -78,14 +78,14 @@ func disclosureCSVURL(base string, p disclosure.Public, from, to *time.Time) str
 	if to != nil {
 		v.Set("lt", to.UTC().Format(time.RFC3339))
 	}
-	return base + download.DisclosureCSVPath(p.PublicID) + "?" + v.Encode()
+	return base + path + "?" + v.Encode()
 }
 
 // publicDisclosure maps the public view; amounts stay null in share-only mode.
-func publicDisclosure(p disclosure.Public, csvURL string) *graph.PublicDisclosure {
+func publicDisclosure(p disclosure.Public, csvURL, pdfURL string) *graph.PublicDisclosure {
 	out := &graph.PublicDisclosure{
 		ID: p.PublicID, Description: p.Description, Begin: p.From, End: p.To, State: p.State, MaxResolution: p.MaxResolution,
-		Resolution: p.Resolution, TimeZone: p.TimeZone, ShareOnly: p.ShareOnly, Series: make([]graph.DisclosureSeries, len(p.Series)), CSVURL: csvURL,
+		Resolution: p.Resolution, TimeZone: p.TimeZone, ShareOnly: p.ShareOnly, Series: make([]graph.DisclosureSeries, len(p.Series)), CSVURL: csvURL, PDFURL: pdfURL,
 	}
 	for i, s := range p.Series {
 		gs := graph.DisclosureSeries{Gsrn: s.GSRN, Address: s.Address, Buckets: make([]graph.DisclosureBucket, len(s.Buckets))}

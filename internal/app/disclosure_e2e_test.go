@@ -19,7 +19,7 @@ const createDisclosure = `mutation($in: CreateDisclosureInput!) {
 
 const publicDisclosureQuery = `query($id: ID!, $res: DisclosureResolution) {
   disclosure(id: $id, resolution: $res) {
-    id description state resolution shareOnly csvUrl
+    id description state resolution shareOnly csvUrl pdfUrl
     series { gsrn address buckets { begin consumed retired matched coveredShare uncoveredShare technologies { technology amount share } } }
   }
 }`
@@ -178,6 +178,7 @@ func TestDisclosuresArePublicButPrivateDataIsNot(t *testing.T) {
 				State, Resolution string
 				ShareOnly         bool
 				CSVURL            string `json:"csvUrl"`
+				PDFURL            string `json:"pdfUrl"`
 				Series            []struct {
 					Gsrn, Address *string
 					Buckets       []struct {
@@ -230,6 +231,7 @@ func TestDisclosuresArePublicButPrivateDataIsNot(t *testing.T) {
 			map[string]any{"in": map[string]any{"id": id, "settings": settings}}),
 		"mallory deletes": p.rawPost(t, mallory, `mutation($id: ID!) { deleteDisclosure(input: {id: $id}) { deletedId userErrors { code message } } }`, map[string]any{"id": id}),
 		"csv download":    download(t, d.CSVURL, "", http.StatusOK),
+		"pdf text":        pdfText(t, []byte(download(t, d.PDFURL, "", http.StatusOK))),
 	}
 	for name, got := range probes {
 		for _, s := range secrets {
@@ -245,6 +247,14 @@ func TestDisclosuresArePublicButPrivateDataIsNot(t *testing.T) {
 		if !strings.Contains(probes[name], `"code":"NOT_FOUND"`) {
 			t.Errorf("%s = %s, want a NOT_FOUND userError", name, probes[name])
 		}
+	}
+	for _, want := range []string{"Disclosure", "Our consumption, hour by hour", "Series 1", "60.00", "100.00", "Wind 100.00 %"} {
+		if !strings.Contains(probes["pdf text"], want) {
+			t.Errorf("share-only PDF lacks %q:\n%s", want, probes["pdf text"])
+		}
+	}
+	if strings.Contains(probes["pdf text"], "kWh") {
+		t.Errorf("share-only PDF shows amounts:\n%s", probes["pdf text"])
 	}
 	if strings.Contains(probes["csv download"], "kwh") {
 		t.Errorf("share-only CSV has amount columns:\n%s", probes["csv download"])
@@ -262,6 +272,22 @@ func TestDisclosuresArePublicButPrivateDataIsNot(t *testing.T) {
 	for _, s := range []string{`"gsrn":"` + gsrn + `"`, `"address":null`, `"consumed":4000`, `"retired":3100`, `"matched":2600`, `"coveredShare":"0.650000"`, `"resolution":"DAY"`} {
 		if !strings.Contains(body, s) {
 			t.Errorf("after showing: public disclosure lacks %s:\n%s", s, body)
+		}
+	}
+	var shown struct {
+		Data struct {
+			Disclosure struct {
+				PDFURL string `json:"pdfUrl"`
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &shown); err != nil {
+		t.Fatal(err)
+	}
+	text := pdfText(t, []byte(download(t, shown.Data.Disclosure.PDFURL, "", http.StatusOK)))
+	for _, want := range []string{gsrn, "Consumed kWh", "4.000", "3.100", "65.00", "2030-07-01"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("PDF after showing lacks %q:\n%s", want, text)
 		}
 	}
 	_, r = p.post(t, alice, `mutation($id: ID!) { deleteDisclosure(input: {id: $id}) { deletedId userErrors { code } } }`, map[string]any{"id": id})

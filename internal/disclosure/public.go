@@ -51,6 +51,8 @@ type Bucket struct {
 	// Covered is MatchedWh/ConsumedWh and Uncovered 1 − Covered, 6 decimals; nil when
 	// nothing was consumed.
 	Covered, Uncovered *string
+	// CoveredPPM is the covered share in parts per million (0 when nothing was consumed).
+	CoveredPPM int64
 	// Technologies are the GGOs retired in the bucket by technology label, sorted by label.
 	Technologies []TechAmount
 }
@@ -136,6 +138,7 @@ func (b *Bucket) shares() {
 		c := declaration.Ratio{Num: b.MatchedWh, Den: b.ConsumedWh}.Decimal(6)
 		u := declaration.Ratio{Num: b.ConsumedWh - b.MatchedWh, Den: b.ConsumedWh}.Decimal(6)
 		b.Covered, b.Uncovered = &c, &u
+		b.CoveredPPM = declaration.Ratio{Num: b.MatchedWh, Den: b.ConsumedWh}.PPM()
 	}
 	var retired int64
 	for _, t := range b.Technologies {

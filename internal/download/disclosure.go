@@ -7,25 +7,33 @@ import (
 	"io"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/originhub/originhub/internal/declaration"
 	"github.com/originhub/originhub/internal/disclosure"
+	"github.com/originhub/originhub/internal/report"
 	"github.com/originhub/originhub/models"
 )
 
-// disclosureRoute is the pattern of public disclosure downloads (/disclosures/<id>.csv).
+// disclosureRoute is the pattern of public disclosure downloads (/disclosures/<id>.csv or
+// .pdf).
 const disclosureRoute = "GET /disclosures/{file}"
 
-// disclosureCSV serves a disclosure's public series as CSV: anyone with the public id may
-// read it, exactly what disclosure.Service.Public returns and nothing more.
-func (h *Handler) disclosureCSV() http.Handler {
+// disclosureFile serves a disclosure's public series as CSV (<id>.csv) or PDF (<id>.pdf):
+// anyone with the public id may read it, exactly what disclosure.Service.Public returns and
+// nothing more.
+func (h *Handler) disclosureFile() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, ok := strings.CutSuffix(r.PathValue("file"), ".csv")
-		if !ok {
-			plain(w, http.StatusNotFound, "not found")
-			return
+		file := r.PathValue("file")
+		id, csvFile := strings.CutSuffix(file, ".csv")
+		if !csvFile {
+			var pdfFile bool
+			if id, pdfFile = strings.CutSuffix(file, ".pdf"); !pdfFile {
+				plain(w, http.StatusNotFound, "not found")
+				return
+			}
 		}
 		v := r.URL.Query()
 		q := disclosure.PublicQuery{Resolution: models.DisclosureResolution(strings.ToUpper(v.Get("resolution"))), TimeZone: v.Get("timeZone")}
@@ -52,8 +60,58 @@ func (h *Handler) disclosureCSV() http.Handler {
 			plain(w, http.StatusInternalServerError, "internal error")
 			return
 		}
-		h.send(w, r, "text/csv; charset=utf-8", "disclosure.csv", func(b io.Writer) error { return WriteDisclosureCSV(b, p) })
+		if csvFile {
+			h.send(w, r, "text/csv; charset=utf-8", "disclosure.csv", func(b io.Writer) error { return WriteDisclosureCSV(b, p) })
+			return
+		}
+		rep := disclosureReport(p, h.Clock())
+		h.send(w, r, "application/pdf", "disclosure.pdf", func(b io.Writer) error { return report.WriteDisclosurePDF(b, rep) })
 	})
+}
+
+// disclosureReport maps the public view onto the PDF's input; labels name a point only
+// when the view does.
+func disclosureReport(p disclosure.Public, now time.Time) report.DisclosureReport {
+	loc, err := time.LoadLocation(p.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	rep := report.DisclosureReport{Description: p.Description, PublicID: p.PublicID, From: p.From, To: p.To, Location: loc,
+		Resolution: string(p.Resolution), ShareOnly: p.ShareOnly, Generated: now}
+	for i, s := range p.Series {
+		var label []string
+		if s.GSRN != nil {
+			label = append(label, *s.GSRN)
+		}
+		if s.Address != nil {
+			label = append(label, *s.Address)
+		}
+		if len(label) == 0 {
+			label = []string{fmt.Sprintf("Series %d", i+1)}
+			if !p.PerMeteringPoint {
+				label = []string{"All metering points"}
+			}
+		}
+		rs := report.DisclosureSeries{Label: strings.Join(label, ", ")}
+		for _, b := range s.Buckets {
+			var mix []string
+			for _, t := range b.Technologies {
+				mix = append(mix, t.Technology+" "+declaration.Ratio{Num: mustPPM(t.Share), Den: 1_000_000}.Percent(2)+" %")
+			}
+			rs.Buckets = append(rs.Buckets, report.DisclosureBucket{Begin: b.Begin, ConsumedWh: b.ConsumedWh, RetiredWh: b.RetiredWh,
+				MatchedWh: b.MatchedWh, CoveredPPM: b.CoveredPPM, Mix: strings.Join(mix, ", ")})
+		}
+		rep.Series = append(rep.Series, rs)
+	}
+	return rep
+}
+
+// mustPPM reads a 6-decimal share ("0.750000") as parts per million; shares come from
+// disclosure.Public, which always writes that shape.
+func mustPPM(share string) int64 {
+	whole, frac, _ := strings.Cut(share, ".")
+	v, _ := strconv.ParseInt(whole+(frac + "000000")[:6], 10, 64)
+	return v
 }
 
 // WriteDisclosureCSV writes a public disclosure: one row per series and bucket with the

@@ -43,7 +43,7 @@ func (h *Handler) Routes() map[string]http.Handler {
 	return map[string]http.Handler{
 		"GET " + DeclarationCSVPath: h.declaration(DeclarationCSVPath, "text/csv; charset=utf-8", report.WriteCSV),
 		"GET " + DeclarationPDFPath: h.declaration(DeclarationPDFPath, "application/pdf", report.WritePDF),
-		disclosureRoute:             h.disclosureCSV(),
+		disclosureRoute:             h.disclosureFile(),
 	}
 }
 
@@ -170,4 +170,9 @@ func plain(w http.ResponseWriter, status int, msg string) {
 // DisclosureCSVPath is the public CSV download of the disclosure publicID.
 func DisclosureCSVPath(publicID string) string {
 	return "/disclosures/" + url.PathEscape(publicID) + ".csv"
+}
+
+// DisclosurePDFPath is the public PDF report of the disclosure publicID.
+func DisclosurePDFPath(publicID string) string {
+	return "/disclosures/" + url.PathEscape(publicID) + ".pdf"
 }

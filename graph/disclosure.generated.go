@@ -16,10 +16,6 @@ import (
 
 // region    ************************** generated!.gotpl **************************
 
-type DisclosureResolver interface {
-	Gsrn(ctx context.Context, obj *models.Disclosure) ([]string, error)
-}
-
 // endregion ************************** generated!.gotpl **************************
 
 // region    ***************************** args.gotpl *****************************
@@ -414,7 +410,7 @@ func (ec *executionContext) _Disclosure_gsrn(ctx context.Context, field graphql.
 			return ec.fieldContext_Disclosure_gsrn(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Disclosure().Gsrn(ctx, obj)
+			return obj.GSRNs, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
@@ -425,7 +421,7 @@ func (ec *executionContext) _Disclosure_gsrn(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Disclosure_gsrn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Disclosure", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Disclosure", field, false, false, "String")
 }
 
 func (ec *executionContext) _DisclosureBucket_begin(ctx context.Context, field graphql.CollectedField, obj *DisclosureBucket) (ret graphql.Marshaler) {
@@ -1402,79 +1398,78 @@ func (ec *executionContext) _Disclosure(ctx context.Context, sel ast.SelectionSe
 		case "id":
 			out.Values[i] = ec._Disclosure_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "name":
 			out.Values[i] = ec._Disclosure_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "description":
 			out.Values[i] = ec._Disclosure_description(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "begin":
 			out.Values[i] = ec._Disclosure_begin(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "end":
 			out.Values[i] = ec._Disclosure_end(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "maxResolution":
 			out.Values[i] = ec._Disclosure_maxResolution(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "perMeteringPoint":
 			out.Values[i] = ec._Disclosure_perMeteringPoint(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "showGsrn":
 			out.Values[i] = ec._Disclosure_showGsrn(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "showAddress":
 			out.Values[i] = ec._Disclosure_showAddress(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "shareOnly":
 			out.Values[i] = ec._Disclosure_shareOnly(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "state":
 			out.Values[i] = ec._Disclosure_state(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "error":
 			out.Values[i] = ec._Disclosure_error(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "compiledAt":
 			out.Values[i] = ec._Disclosure_compiledAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "createdAt":
 			out.Values[i] = ec._Disclosure_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "gsrn":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Disclosure_gsrn(ctx, field, obj)
-				})
+			out.Values[i] = ec._Disclosure_gsrn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

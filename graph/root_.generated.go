@@ -22,7 +22,6 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
-	Disclosure() DisclosureResolver
 	Ggo() GgoResolver
 	GgoOperation() GgoOperationResolver
 	GgoSummaryPoint() GgoSummaryPointResolver
@@ -116,7 +115,7 @@ type ComplexityRoot struct {
 		Description      func(childComplexity int) int
 		End              func(childComplexity int) int
 		Error            func(childComplexity int) int
-		Gsrn             func(childComplexity int) int
+		GSRNs            func(childComplexity int) int
 		MaxResolution    func(childComplexity int) int
 		Name             func(childComplexity int) int
 		PerMeteringPoint func(childComplexity int) int
@@ -856,11 +855,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Disclosure.Error(childComplexity), true
 	case "Disclosure.gsrn":
-		if e.ComplexityRoot.Disclosure.Gsrn == nil {
+		if e.ComplexityRoot.Disclosure.GSRNs == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Disclosure.Gsrn(childComplexity), true
+		return e.ComplexityRoot.Disclosure.GSRNs(childComplexity), true
 	case "Disclosure.maxResolution":
 		if e.ComplexityRoot.Disclosure.MaxResolution == nil {
 			break

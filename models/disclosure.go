@@ -54,4 +54,7 @@ type Disclosure struct {
 	CompiledAt       *time.Time           `bun:"compiled_at"`
 	CreatedAt        time.Time            `bun:"created_at,notnull,default:current_timestamp"`
 	UpdatedAt        time.Time            `bun:"updated_at,notnull,default:current_timestamp"`
+
+	// GSRNs are the disclosed points in series order, loaded by the service (not a column).
+	GSRNs []string `bun:"-"`
 }

@@ -16,14 +16,6 @@ import (
 	"github.com/originhub/originhub/models"
 )
 
-func (r *disclosureResolver) Gsrn(ctx context.Context, obj *models.Disclosure) ([]string, error) {
-	v, err := viewer(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return r.DisclosureService.GSRNs(ctx, v.UserID, obj.ID)
-}
-
 func (r *mutationResolver) CreateDisclosure(ctx context.Context, input graph.CreateDisclosureInput) (*graph.DisclosurePayload, error) {
 	v, err := viewer(ctx)
 	if err != nil {
@@ -94,7 +86,3 @@ func (r *queryResolver) Disclosure(ctx context.Context, id string, resolution *m
 		disclosureLink(r.PublicURL, download.DisclosureCSVPath(p.PublicID), p, from, to),
 		disclosureLink(r.PublicURL, download.DisclosurePDFPath(p.PublicID), p, from, to)), nil
 }
-
-func (r *Resolver) Disclosure() graph.DisclosureResolver { return &disclosureResolver{r} }
-
-type disclosureResolver struct{ *Resolver }

@@ -143,6 +143,7 @@ func (s *Service) Create(ctx context.Context, userID int64, st Settings) (models
 	if err != nil {
 		return models.Disclosure{}, err
 	}
+	d.GSRNs = st.GSRNs
 	s.enqueue(ctx, d.ID)
 	return d, nil
 }
@@ -251,6 +252,7 @@ func (s *Service) Update(ctx context.Context, userID int64, publicID string, st 
 	if err != nil {
 		return models.Disclosure{}, err
 	}
+	d.GSRNs = st.GSRNs
 	s.enqueue(ctx, d.ID)
 	return d, nil
 }
@@ -272,13 +274,43 @@ func (s *Service) Delete(ctx context.Context, userID int64, publicID string) err
 	return nil
 }
 
-// List returns the user's disclosures, newest first.
+// List returns the user's disclosures with their GSRNs, newest first.
 func (s *Service) List(ctx context.Context, userID int64) ([]models.Disclosure, error) {
 	var ds []models.Disclosure
 	if err := s.db.NewSelect().Model(&ds).Where("d.user_id = ?", userID).Order("d.id DESC").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list disclosures: %w", err)
 	}
+	if err := s.loadGSRNs(ctx, userID, ds); err != nil {
+		return nil, err
+	}
 	return ds, nil
+}
+
+// loadGSRNs fills the GSRNs of the user's disclosures ds with one query.
+func (s *Service) loadGSRNs(ctx context.Context, userID int64, ds []models.Disclosure) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(ds))
+	at := make(map[int64]int, len(ds))
+	for i, d := range ds {
+		ids[i], at[d.ID] = d.ID, i
+		ds[i].GSRNs = []string{}
+	}
+	var rows []struct {
+		DisclosureID int64  `bun:"disclosure_id"`
+		GSRN         string `bun:"gsrn"`
+	}
+	if err := s.db.NewRaw(`SELECT dm.disclosure_id, mp.gsrn FROM disclosure_metering_points dm
+		JOIN disclosures d ON d.id = dm.disclosure_id JOIN metering_points mp ON mp.id = dm.metering_point_id
+		WHERE d.user_id = ? AND dm.disclosure_id IN (?) ORDER BY dm.disclosure_id, dm.position`, userID, bun.In(ids)).Scan(ctx, &rows); err != nil {
+		return fmt.Errorf("load disclosure points: %w", err)
+	}
+	for _, r := range rows {
+		i := at[r.DisclosureID]
+		ds[i].GSRNs = append(ds[i].GSRNs, r.GSRN)
+	}
+	return nil
 }
 
 // Get returns the user's disclosure publicID.
@@ -296,16 +328,9 @@ func (s *Service) Get(ctx context.Context, userID int64, publicID string) (model
 	if err != nil {
 		return d, fmt.Errorf("load disclosure: %w", err)
 	}
-	return d, nil
-}
-
-// GSRNs returns the GSRNs of the user's disclosure id (the internal id), in series order.
-func (s *Service) GSRNs(ctx context.Context, userID, id int64) ([]string, error) {
-	var gsrns []string
-	if err := s.db.NewRaw(`SELECT mp.gsrn FROM disclosure_metering_points dm
-		JOIN disclosures d ON d.id = dm.disclosure_id JOIN metering_points mp ON mp.id = dm.metering_point_id
-		WHERE d.id = ? AND d.user_id = ? ORDER BY dm.position`, id, userID).Scan(ctx, &gsrns); err != nil {
-		return nil, fmt.Errorf("load disclosure points: %w", err)
+	ds := []models.Disclosure{d}
+	if err := s.loadGSRNs(ctx, userID, ds); err != nil {
+		return d, err
 	}
-	return gsrns, nil
+	return ds[0], nil
 }

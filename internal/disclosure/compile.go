@@ -100,6 +100,11 @@ func (s *Service) compileTx(ctx context.Context, tx bun.Tx, id int64) (CompileSt
 		GROUP BY 1, 2, 3`, id, d.Begin, d.End).Exec(ctx); err != nil {
 		return st, fmt.Errorf("collect retired ggos: %w", err)
 	}
+	// Temporary tables have no statistics until analysed; without them the planner guesses
+	// a few rows and picks nested loops for the anti-joins below.
+	if _, err := tx.ExecContext(ctx, "ANALYZE disclosure_src_hours, disclosure_src_retired"); err != nil {
+		return st, fmt.Errorf("analyze sources: %w", err)
+	}
 	steps := []struct {
 		dst   *int64
 		what  string

@@ -34,7 +34,7 @@ type fixture struct {
 	ids   map[string]int64
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	db := testkit.DB(t)
 	ropt := testkit.RedisOptions(t)
@@ -57,7 +57,7 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-func (f *fixture) user(t *testing.T) int64 {
+func (f *fixture) user(t testing.TB) int64 {
 	t.Helper()
 	var id int64
 	if err := f.db.NewRaw("INSERT INTO users (subject) VALUES (?) RETURNING id", testkit.Subject(t)+fmt.Sprint(seq.Add(1))).Scan(t.Context(), &id); err != nil {
@@ -66,7 +66,7 @@ func (f *fixture) user(t *testing.T) int64 {
 	return id
 }
 
-func (f *fixture) point(t *testing.T, userID int64, typ, street, postcode, city string) string {
+func (f *fixture) point(t testing.TB, userID int64, typ, street, postcode, city string) string {
 	t.Helper()
 	g := fmt.Sprintf("577%06d%09d", userID%1_000_000, seq.Add(1))
 	var id int64

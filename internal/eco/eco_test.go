@@ -25,7 +25,7 @@ type world struct {
 	points map[string]int64 // gsrn -> id
 }
 
-func newWorld(t *testing.T, db *bun.DB) *world {
+func newWorld(t testing.TB, db *bun.DB) *world {
 	t.Helper()
 	w := &world{db: db, points: map[string]int64{}}
 	if err := db.NewRaw("INSERT INTO users (subject) VALUES (?) RETURNING id", testkit.Subject(t)).Scan(t.Context(), &w.userID); err != nil {
@@ -34,7 +34,7 @@ func newWorld(t *testing.T, db *bun.DB) *world {
 	return w
 }
 
-func (w *world) point(t *testing.T, typ, sector string) string {
+func (w *world) point(t testing.TB, typ, sector string) string {
 	t.Helper()
 	g := fmt.Sprintf("571%06d%09d", w.userID%1_000_000, gsrnSeq.Add(1)+time.Now().UnixNano()%1_000_000_000)
 	var id int64

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -19,8 +20,12 @@ type CompileStats struct {
 	RetiredWritten, RetiredDeleted int64
 }
 
-// maxErrorLen bounds the failure reason kept on a disclosure.
-const maxErrorLen = 500
+// failureReason is what the owner reads about a failed compilation: the step that failed,
+// never the database's own message (that goes to the logs with the returned error).
+func failureReason(err error) string {
+	step, _, _ := strings.Cut(err.Error(), ":")
+	return "compilation failed at " + step + "; it is retried automatically"
+}
 
 // Compile brings the stored data of disclosure id up to date with its definition, the
 // measurements of its points and the GGOs retired to them (state RETIRED; the amounts of
@@ -53,10 +58,7 @@ func (s *Service) Compile(ctx context.Context, id int64) (CompileStats, error) {
 		return st, err
 	}
 	if err != nil {
-		reason := "compilation failed: " + err.Error()
-		if len(reason) > maxErrorLen {
-			reason = reason[:maxErrorLen]
-		}
+		reason := failureReason(err)
 		// A fresh context: the failure must be recorded even when ctx was cancelled.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()

@@ -341,7 +341,7 @@ func TestCompileFailureIsRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.State != models.DisclosureFailed || got.Error == nil || !strings.Contains(*got.Error, "out of range") {
+	if got.State != models.DisclosureFailed || got.Error == nil || *got.Error != "compilation failed at collect hours; it is retried automatically" {
 		t.Fatalf("after failure: state %s, error %v; want FAILED with the reason", got.State, got.Error)
 	}
 	if _, err := f.db.NewDelete().Model((*models.Ggo)(nil)).Where("id IN (?, ?)", g1, g2).Exec(context.Background()); err != nil {

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/originhub/originhub/internal/input"
 )
@@ -122,8 +123,8 @@ func (s *Service) Totals(ctx context.Context, q Query) (Result, error) {
 			FROM measurements m
 			JOIN metering_points mp ON mp.id = m.metering_point_id
 			LEFT JOIN technologies t ON t.technology_code = mp.technology_code AND t.fuel_code = mp.fuel_code
-			WHERE m.begin_at >= ? AND m.begin_at < ?
-			GROUP BY 1, 2, 3, 4 LIMIT ?`, unit, q.TimeZone, res.From, res.To, maxGroups+1)
+			WHERE m.begin_at >= ? AND m.begin_at < ? AND (coalesce(cardinality(?::text[]), 0) = 0 OR mp.sector = ANY(?::text[]))
+			GROUP BY 1, 2, 3, 4 LIMIT ?`, unit, q.TimeZone, res.From, res.To, pgdialect.Array(q.Sectors), pgdialect.Array(q.Sectors), maxGroups+1)
 		if err := qs.Scan(ctx, &rows); err != nil {
 			return Result{}, fmt.Errorf("measurement totals: %w", err)
 		}
@@ -138,10 +139,10 @@ func (s *Service) Totals(ctx context.Context, q Query) (Result, error) {
 			FROM ggos g
 			CROSS JOIN (VALUES ('ISSUED'), ('RETIRED')) AS k (kind)
 			LEFT JOIN technologies t ON t.technology_code = g.technology_code AND t.fuel_code = g.fuel_code
-			WHERE g.begin_at >= ?2 AND g.begin_at < ?3
+			WHERE g.begin_at >= ?2 AND g.begin_at < ?3 AND (coalesce(cardinality(?5::text[]), 0) = 0 OR g.sector = ANY(?5::text[]))
 			  AND ((k.kind = 'ISSUED' AND g.origin = 'ISSUED' AND g.state NOT IN ('PENDING', 'INVALID'))
 			    OR (k.kind = 'RETIRED' AND g.state = 'RETIRED'))
-			GROUP BY 1, 2, 3, 4 LIMIT ?4`, unit, q.TimeZone, res.From, res.To, maxGroups+1).Scan(ctx, &rows); err != nil {
+			GROUP BY 1, 2, 3, 4 LIMIT ?4`, unit, q.TimeZone, res.From, res.To, maxGroups+1, pgdialect.Array(q.Sectors)).Scan(ctx, &rows); err != nil {
 			return Result{}, fmt.Errorf("ggo totals: %w", err)
 		}
 		groups = append(groups, rows...)
@@ -151,7 +152,7 @@ func (s *Service) Totals(ctx context.Context, q Query) (Result, error) {
 	}
 	sectors, techs := set(q.Sectors), set(q.Technologies)
 	for _, g := range groups {
-		// Filters select whole groups, never parts of one.
+		// Filters select whole groups, never parts of one (sectors are also narrowed in SQL).
 		if !all && !want[g.Kind] || len(sectors) > 0 && !sectors[g.Sector] || len(techs) > 0 && !techs[g.Technology] {
 			continue
 		}

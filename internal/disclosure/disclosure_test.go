@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 	"github.com/uptrace/bun"
 
 	"github.com/originhub/originhub/internal/disclosure"
@@ -350,5 +351,61 @@ func TestCompileFailureIsRecorded(t *testing.T) {
 	f.compile(t, d.ID)
 	if got, _ = f.svc.Get(ctx, f.owner, d.PublicID); got.State != models.DisclosureAvailable || got.Error != nil {
 		t.Fatalf("after fix: state %s, error %v; want AVAILABLE", got.State, got.Error)
+	}
+}
+
+// TestSweepRequeuesStuckDisclosures leaves a disclosure in PROCESSING as a dead worker
+// would; the sweep queues it again and the task handler brings it to AVAILABLE.
+func TestSweepRequeuesStuckDisclosures(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	f.reading(t, f.a, 0, 1000)
+	d, err := f.svc.Create(ctx, f.owner, f.settings(f.a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Lose the queued task as a crash between commit and enqueue would: no task, no lock.
+	if _, err := f.insp.DeleteAllPendingTasks(tasks.QueueDefault); err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(testkit.RedisOptions(t))
+	defer rdb.Close()
+	locks, err := rdb.Keys(ctx, "asynq:{"+tasks.QueueDefault+"}:unique:*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(locks) > 0 {
+		if err := rdb.Del(ctx, locks...).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.db.ExecContext(ctx, "UPDATE disclosures SET state = 'PROCESSING', updated_at = now() - interval '1 hour' WHERE id = ?", d.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Sweep(ctx, 10_000); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := f.insp.ListPendingTasks(tasks.QueueDefault, asynq.PageSize(10_000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var task *asynq.Task
+	for _, p := range pending {
+		if p.Type == tasks.TypeDisclosureCompile && strings.Contains(string(p.Payload), fmt.Sprintf(`"disclosureId":%d}`, d.ID)) {
+			task = asynq.NewTask(p.Type, p.Payload)
+		}
+	}
+	if task == nil {
+		t.Fatal("the sweep did not queue the stuck disclosure")
+	}
+	h := &tasks.Handlers{Disclosures: f.svc, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if err := h.HandleDisclosureCompile(ctx, task); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.svc.Get(ctx, f.owner, d.PublicID); got.State != models.DisclosureAvailable {
+		t.Fatalf("state after the handler = %s, want AVAILABLE", got.State)
+	}
+	if err := h.HandleDisclosureCompile(ctx, asynq.NewTask(tasks.TypeDisclosureCompile, []byte("{"))); !errors.Is(err, asynq.SkipRetry) {
+		t.Fatalf("bad payload: %v, want SkipRetry", err)
 	}
 }

@@ -111,3 +111,23 @@ type ConsumptionEntry struct {
 	// OperationState is the state of the operation's ledger batch (scan only).
 	OperationState GgoOperationState `bun:"operation_state,scanonly"`
 }
+
+// Forecast is a series of expected amounts one account sends another.
+type Forecast struct {
+	bun.BaseModel `bun:"table:forecasts,alias:fc"`
+
+	ID                int64     `bun:"id,pk,autoincrement"`
+	PublicID          string    `bun:"public_id,nullzero,notnull,default:gen_random_uuid()"`
+	SenderUserID      int64     `bun:"sender_user_id,notnull"`
+	RecipientUserID   int64     `bun:"recipient_user_id,notnull"`
+	Reference         string    `bun:"reference,notnull"`
+	Sector            Sector    `bun:"sector,notnull"`
+	BeginAt           time.Time `bun:"begin_at,notnull"`
+	EndAt             time.Time `bun:"end_at,notnull"`
+	ResolutionSeconds int       `bun:"resolution_seconds,notnull"`
+	ValuesWh          []int64   `bun:"values_wh,array,notnull"`
+	CreatedAt         time.Time `bun:"created_at,notnull,default:current_timestamp"`
+}
+
+// IsNode marks Forecast as a Node.
+func (Forecast) IsNode() {}

@@ -315,6 +315,43 @@ func TestConsumeHandComputed(t *testing.T) {
 		t.Fatalf("re-run ConsumePeriod = %d operations (%v), want none", len(again), err)
 	}
 	check(t)
+	// Summaries in SQL: transferred per technology, and alice's distribution.
+	out := agreement.Outbound
+	sum, err := w.agreements.Summary(ctx, w.alice.ID, agreement.SummaryInput{Direction: &out, From: w.hour(0), Until: w.hour(5), Resolution: agreement.Day})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotSum := map[string]int64{}
+	for _, r := range sum {
+		gotSum[r.Technology] += int64(r.AmountWh)
+	}
+	if len(sum) != 2 || gotSum["Solar"] != 300+300+200 || gotSum["Wind"] != 100+1000+50 {
+		t.Errorf("Summary() = %+v, want Solar 800 and Wind 1150 in one day", sum)
+	}
+	if in, err := w.agreements.Summary(ctx, w.carol.ID, agreement.SummaryInput{AgreementID: &a3.ID, From: w.hour(0), Until: w.hour(5), Resolution: agreement.Hour}); err != nil || len(in) != 2 {
+		t.Errorf("carol Summary(A3, hourly) = %+v, %v, want 2 rows (200 Solar at h0, 50 Wind at h1)", in, err)
+	}
+	dist, err := w.p.app.Account.Distribution(ctx, w.alice.ID, w.hour(0), w.hour(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotDist := map[string]int64{}
+	for _, r := range dist {
+		gotDist[r.Category+" "+r.Technology] = int64(r.AmountWh)
+	}
+	wantDist := map[string]int64{
+		"ISSUED Wind": 3400, "ISSUED Solar": 2100, "OUTBOUND Wind": 1150, "OUTBOUND Solar": 800,
+		"RETIRED Wind": 1400, "RETIRED Solar": 400, "STORED Wind": 850, "STORED Solar": 900,
+	}
+	if len(gotDist) != len(wantDist) {
+		t.Errorf("Distribution() = %v, want %v", gotDist, wantDist)
+	}
+	for k, v := range wantDist {
+		if gotDist[k] != v {
+			t.Errorf("Distribution() %s = %d, want %d", k, gotDist[k], v)
+		}
+	}
+
 	log, err := w.p.app.Account.ConsumptionLog(ctx, w.alice.ID, w.hour(0), w.hour(1))
 	if err != nil || len(log) != 5 {
 		t.Fatalf("ConsumptionLog(hour 0) = %d entries (%v), want 5", len(log), err)

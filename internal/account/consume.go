@@ -110,6 +110,13 @@ func (s *Service) consumeHour(ctx context.Context, tx bun.Tx, owner int64, hour 
 	if err != nil {
 		return nil, "", err
 	}
+	agreements, err := s.agreementConsumers(ctx, tx, owner, hour)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(retirers) == 0 && len(agreements) == 0 {
+		return nil, "", nil // nothing to route to: leave the GGOs unlocked
+	}
 	var ggos []models.Ggo
 	if err := tx.NewSelect().Model(&ggos).
 		Where("g.user_id = ? AND g.state = 'STORED' AND g.begin_at = ? AND g.expires_at > ?", owner, hour, s.clock()).
@@ -118,10 +125,6 @@ func (s *Service) consumeHour(ctx context.Context, tx bun.Tx, owner int64, hour 
 	}
 	if len(ggos) == 0 {
 		return nil, "", nil
-	}
-	agreements, err := s.agreementConsumers(ctx, tx, owner, hour)
-	if err != nil {
-		return nil, "", err
 	}
 	gsrns, err := issuingGSRNs(ctx, tx, ggos)
 	if err != nil {

@@ -29,6 +29,7 @@ type QueryResolver interface {
 	GgoSummary(ctx context.Context, where *GgoFilter, resolution Resolution, groupBy []GgoGroupBy, fillGaps *bool, timeZone *string) ([]account.SummaryRow, error)
 	AvailableAmount(ctx context.Context, where *GgoFilter) (models.WattHours, error)
 	GgoOperations(ctx context.Context, first *int, after *string, last *int, before *string) (*relay.Connection[models.GgoOperation], error)
+	ConsumptionLog(ctx context.Context, begin TimeRange) ([]ConsumptionLogEntry, error)
 	MeteringPoints(ctx context.Context, where *MeteringPointFilter, first *int, after *string, last *int, before *string) (*relay.Connection[models.MeteringPoint], error)
 	MeteringPoint(ctx context.Context, gsrn string) (*models.MeteringPoint, error)
 	Measurements(ctx context.Context, where *MeasurementFilter, first *int, after *string, last *int, before *string) (*relay.Connection[models.Measurement], error)
@@ -80,6 +81,20 @@ func (ec *executionContext) field_Query_availableAmount_args(ctx context.Context
 		return nil, err
 	}
 	args["where"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_consumptionLog_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "begin",
+		func(ctx context.Context, v any) (TimeRange, error) {
+			return ec.unmarshalNTimeRange2githubᚗcomᚋoriginhubᚋoriginhubᚋgraphᚐTimeRange(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["begin"] = arg0
 	return args, nil
 }
 
@@ -1103,6 +1118,63 @@ func (ec *executionContext) fieldContext_Query_ggoOperations(ctx context.Context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_ggoOperations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_consumptionLog(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_consumptionLog(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ConsumptionLog(ctx, fc.Args["begin"].(TimeRange))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Authenticated == nil {
+					var zeroVal []ConsumptionLogEntry
+					return zeroVal, errors.New("directive authenticated is not implemented")
+				}
+				return ec.Directives.Authenticated(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []ConsumptionLogEntry) graphql.Marshaler {
+			return ec.marshalNConsumptionLogEntry2ᚕgithubᚗcomᚋoriginhubᚋoriginhubᚋgraphᚐConsumptionLogEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_consumptionLog(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConsumptionLogEntry(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_consumptionLog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2366,6 +2438,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_ggoOperations(ctx, field)
 				})
+		case "consumptionLog":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_consumptionLog(ctx, field)
+				})
 		case "meteringPoints":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -2588,6 +2666,11 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNTimeRange2githubᚗcomᚋoriginhubᚋoriginhubᚋgraphᚐTimeRange(ctx context.Context, v any) (TimeRange, error) {
+	res, err := ec.unmarshalInputTimeRange(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNTimeRange2ᚖgithubᚗcomᚋoriginhubᚋoriginhubᚋgraphᚐTimeRange(ctx context.Context, v any) (*TimeRange, error) {

@@ -53,6 +53,7 @@ type MutationResolver interface {
 	TransferGgos(ctx context.Context, input TransferGgosInput) (*GgoOperationPayload, error)
 	RetireGgos(ctx context.Context, input RetireGgosInput) (*GgoOperationPayload, error)
 	ComposeGgo(ctx context.Context, input ComposeGgoInput) (*GgoOperationPayload, error)
+	ConsumeGgos(ctx context.Context, input ConsumeGgosInput) (*ConsumeGgosPayload, error)
 	CreateDisclosure(ctx context.Context, input CreateDisclosureInput) (*DisclosurePayload, error)
 	UpdateDisclosure(ctx context.Context, input UpdateDisclosureInput) (*DisclosurePayload, error)
 	DeleteDisclosure(ctx context.Context, input DeleteDisclosureInput) (*DeleteDisclosurePayload, error)
@@ -117,6 +118,20 @@ func (ec *executionContext) field_Mutation_composeGgo_args(ctx context.Context, 
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ComposeGgoInput, error) {
 			return ec.unmarshalNComposeGgoInput2githubᚗcomᚋoriginhubᚋoriginhubᚋgraphᚐComposeGgoInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_consumeGgos_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ConsumeGgosInput, error) {
+			return ec.unmarshalNConsumeGgosInput2githubᚗcomᚋoriginhubᚋoriginhubᚋgraphᚐConsumeGgosInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2353,6 +2368,63 @@ func (ec *executionContext) fieldContext_Mutation_composeGgo(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_consumeGgos(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_consumeGgos(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConsumeGgos(ctx, fc.Args["input"].(ConsumeGgosInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Authenticated == nil {
+					var zeroVal *ConsumeGgosPayload
+					return zeroVal, errors.New("directive authenticated is not implemented")
+				}
+				return ec.Directives.Authenticated(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ConsumeGgosPayload) graphql.Marshaler {
+			return ec.marshalNConsumeGgosPayload2ᚖgithubᚗcomᚋoriginhubᚋoriginhubᚋgraphᚐConsumeGgosPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_consumeGgos(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConsumeGgosPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_consumeGgos_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createDisclosure(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3724,6 +3796,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "composeGgo":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_composeGgo(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "consumeGgos":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_consumeGgos(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

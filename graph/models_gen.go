@@ -39,6 +39,30 @@ type ComposeTransferInput struct {
 	Reference *string          `json:"reference,omitempty"`
 }
 
+type ConsumeGgosInput struct {
+	// Whole hours, at most a year.
+	Begin *TimeRange `json:"begin"`
+}
+
+type ConsumeGgosPayload struct {
+	// Operations started (one per hour that moved something).
+	Operations []models.GgoOperation `json:"operations"`
+	UserErrors []UserError           `json:"userErrors"`
+}
+
+// One amount automatic consumption retired or transferred from one GGO for one hour.
+type ConsumptionLogEntry struct {
+	Hour   time.Time              `json:"hour"`
+	Rule   models.ConsumptionRule `json:"rule"`
+	Amount models.WattHours       `json:"amount"`
+	// The consumption facility retired to (RETIRE).
+	Gsrn *string `json:"gsrn,omitempty"`
+	// The agreement transferred under (AGREEMENT): its public id.
+	AgreementID *string `json:"agreementId,omitempty"`
+	// The state of the operation (and its ledger batch) that moved it.
+	OperationState models.GgoOperationState `json:"operationState"`
+}
+
 type CreateDisclosureInput struct {
 	Settings *DisclosureSettingsInput `json:"settings"`
 }

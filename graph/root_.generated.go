@@ -53,6 +53,20 @@ type ComplexityRoot struct {
 		StreetName       func(childComplexity int) int
 	}
 
+	ConsumeGgosPayload struct {
+		Operations func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	ConsumptionLogEntry struct {
+		AgreementID    func(childComplexity int) int
+		Amount         func(childComplexity int) int
+		Gsrn           func(childComplexity int) int
+		Hour           func(childComplexity int) int
+		OperationState func(childComplexity int) int
+		Rule           func(childComplexity int) int
+	}
+
 	CreateWebhookSubscriptionPayload struct {
 		Subscription func(childComplexity int) int
 		UserErrors   func(childComplexity int) int
@@ -375,6 +389,7 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		ComposeGgo                func(childComplexity int, input ComposeGgoInput) int
+		ConsumeGgos               func(childComplexity int, input ConsumeGgosInput) int
 		CreateDisclosure          func(childComplexity int, input CreateDisclosureInput) int
 		CreateWebhookSubscription func(childComplexity int, input CreateWebhookSubscriptionInput) int
 		DeleteDisclosure          func(childComplexity int, input DeleteDisclosureInput) int
@@ -411,6 +426,7 @@ type ComplexityRoot struct {
 
 	Query struct {
 		AvailableAmount      func(childComplexity int, where *GgoFilter) int
+		ConsumptionLog       func(childComplexity int, begin TimeRange) int
 		Declaration          func(childComplexity int, where DeclarationFilter, timeZone *string, resolution *DeclarationResolution) int
 		Disclosure           func(childComplexity int, id string, resolution *models.DisclosureResolution, begin *TimeRange, timeZone *string) int
 		Disclosures          func(childComplexity int) int
@@ -606,6 +622,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Address.StreetName(childComplexity), true
+
+	case "ConsumeGgosPayload.operations":
+		if e.ComplexityRoot.ConsumeGgosPayload.Operations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsumeGgosPayload.Operations(childComplexity), true
+	case "ConsumeGgosPayload.userErrors":
+		if e.ComplexityRoot.ConsumeGgosPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsumeGgosPayload.UserErrors(childComplexity), true
+
+	case "ConsumptionLogEntry.agreementId":
+		if e.ComplexityRoot.ConsumptionLogEntry.AgreementID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsumptionLogEntry.AgreementID(childComplexity), true
+	case "ConsumptionLogEntry.amount":
+		if e.ComplexityRoot.ConsumptionLogEntry.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsumptionLogEntry.Amount(childComplexity), true
+	case "ConsumptionLogEntry.gsrn":
+		if e.ComplexityRoot.ConsumptionLogEntry.Gsrn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsumptionLogEntry.Gsrn(childComplexity), true
+	case "ConsumptionLogEntry.hour":
+		if e.ComplexityRoot.ConsumptionLogEntry.Hour == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsumptionLogEntry.Hour(childComplexity), true
+	case "ConsumptionLogEntry.operationState":
+		if e.ComplexityRoot.ConsumptionLogEntry.OperationState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsumptionLogEntry.OperationState(childComplexity), true
+	case "ConsumptionLogEntry.rule":
+		if e.ComplexityRoot.ConsumptionLogEntry.Rule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsumptionLogEntry.Rule(childComplexity), true
 
 	case "CreateWebhookSubscriptionPayload.subscription":
 		if e.ComplexityRoot.CreateWebhookSubscriptionPayload.Subscription == nil {
@@ -1897,6 +1963,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ComposeGgo(childComplexity, args["input"].(ComposeGgoInput)), true
+	case "Mutation.consumeGgos":
+		if e.ComplexityRoot.Mutation.ConsumeGgos == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_consumeGgos_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConsumeGgos(childComplexity, args["input"].(ConsumeGgosInput)), true
 	case "Mutation.createDisclosure":
 		if e.ComplexityRoot.Mutation.CreateDisclosure == nil {
 			break
@@ -2112,6 +2189,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AvailableAmount(childComplexity, args["where"].(*GgoFilter)), true
+	case "Query.consumptionLog":
+		if e.ComplexityRoot.Query.ConsumptionLog == nil {
+			break
+		}
+
+		args, err := ec.field_Query_consumptionLog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ConsumptionLog(childComplexity, args["begin"].(TimeRange)), true
 	case "Query.declaration":
 		if e.ComplexityRoot.Query.Declaration == nil {
 			break
@@ -2774,6 +2862,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ComposeGgoInput", ec.unmarshalInputComposeGgoInput),
 			graphql.NewInputUnmarshaler("ComposeRetireInput", ec.unmarshalInputComposeRetireInput),
 			graphql.NewInputUnmarshaler("ComposeTransferInput", ec.unmarshalInputComposeTransferInput),
+			graphql.NewInputUnmarshaler("ConsumeGgosInput", ec.unmarshalInputConsumeGgosInput),
 			graphql.NewInputUnmarshaler("CreateDisclosureInput", ec.unmarshalInputCreateDisclosureInput),
 			graphql.NewInputUnmarshaler("CreateWebhookSubscriptionInput", ec.unmarshalInputCreateWebhookSubscriptionInput),
 			graphql.NewInputUnmarshaler("DeclarationFilter", ec.unmarshalInputDeclarationFilter),
@@ -2995,6 +3084,8 @@ enum GgoOperationKind {
   TRANSFER
   RETIRE
   COMPOSE
+  "Automatic consumption of one hour."
+  CONSUME
 }
 
 enum GgoOperationState {
@@ -3181,6 +3272,52 @@ type Query {
 }
 
 type Subscription
+`, BuiltIn: false},
+	{Name: "../schema/consume.graphqls", Input: `"Why automatic consumption moved an amount."
+enum ConsumptionRule {
+  "Retired to one of your consumption facilities (by retiring priority)."
+  RETIRE
+  "Transferred under one of your outbound agreements (by transfer priority)."
+  AGREEMENT
+}
+
+"One amount automatic consumption retired or transferred from one GGO for one hour."
+type ConsumptionLogEntry {
+  hour: Time!
+  rule: ConsumptionRule!
+  amount: WattHours!
+  "The consumption facility retired to (RETIRE)."
+  gsrn: String
+  "The agreement transferred under (AGREEMENT): its public id."
+  agreementId: String
+  "The state of the operation (and its ledger batch) that moved it."
+  operationState: GgoOperationState!
+}
+
+input ConsumeGgosInput {
+  "Whole hours, at most a year."
+  begin: TimeRange!
+}
+
+type ConsumeGgosPayload {
+  "Operations started (one per hour that moved something)."
+  operations: [GgoOperation!]!
+  userErrors: [UserError!]!
+}
+
+extend type Query {
+  "What automatic consumption did for you in a range of hours, by hour."
+  consumptionLog(begin: TimeRange!): [ConsumptionLogEntry!]! @authenticated
+}
+
+extend type Mutation {
+  """
+  Run automatic consumption now for a range of hours: retire to your consumption
+  facilities by priority, then transfer under your accepted agreements. Re-running an hour
+  changes nothing.
+  """
+  consumeGgos(input: ConsumeGgosInput!): ConsumeGgosPayload! @authenticated
+}
 `, BuiltIn: false},
 	{Name: "../schema/datahub.graphqls", Input: `enum MeteringPointType {
   PRODUCTION
@@ -4046,6 +4183,34 @@ func (ec *executionContext) childFields_Address(ctx context.Context, field graph
 		return ec.fieldContext_Address_municipalityCode(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Address", field.Name)
+}
+
+func (ec *executionContext) childFields_ConsumeGgosPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "operations":
+		return ec.fieldContext_ConsumeGgosPayload_operations(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ConsumeGgosPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConsumeGgosPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ConsumptionLogEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "hour":
+		return ec.fieldContext_ConsumptionLogEntry_hour(ctx, field)
+	case "rule":
+		return ec.fieldContext_ConsumptionLogEntry_rule(ctx, field)
+	case "amount":
+		return ec.fieldContext_ConsumptionLogEntry_amount(ctx, field)
+	case "gsrn":
+		return ec.fieldContext_ConsumptionLogEntry_gsrn(ctx, field)
+	case "agreementId":
+		return ec.fieldContext_ConsumptionLogEntry_agreementId(ctx, field)
+	case "operationState":
+		return ec.fieldContext_ConsumptionLogEntry_operationState(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConsumptionLogEntry", field.Name)
 }
 
 func (ec *executionContext) childFields_CreateWebhookSubscriptionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -110,6 +110,9 @@ type ConsumptionEntry struct {
 	CreatedAt       time.Time       `bun:"created_at,notnull,default:current_timestamp"`
 	// OperationState is the state of the operation's ledger batch (scan only).
 	OperationState GgoOperationState `bun:"operation_state,scanonly"`
+	// GSRN is the retire facility's, AgreementPublicID the agreement's (scan only).
+	GSRN              *string `bun:"gsrn,scanonly"`
+	AgreementPublicID *string `bun:"agreement_public_id,scanonly"`
 }
 
 // Forecast is a series of expected amounts one account sends another.

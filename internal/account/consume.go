@@ -441,8 +441,10 @@ func technologyLabels(ctx context.Context, tx bun.IDB) (map[string]string, error
 // hour, with the state of each operation's ledger batch.
 func (s *Service) ConsumptionLog(ctx context.Context, owner int64, from, until time.Time) ([]models.ConsumptionEntry, error) {
 	var out []models.ConsumptionEntry
-	if err := s.db.NewSelect().Model(&out).ColumnExpr("ce.*, op.state AS operation_state").
+	if err := s.db.NewSelect().Model(&out).ColumnExpr("ce.*, op.state AS operation_state, mp.gsrn, ag.public_id::text AS agreement_public_id").
 		Join("JOIN ggo_operations op ON op.id = ce.operation_id").
+		Join("LEFT JOIN metering_points mp ON mp.id = ce.metering_point_id").
+		Join("LEFT JOIN agreements ag ON ag.id = ce.agreement_id").
 		Where("ce.user_id = ? AND ce.begin_at >= ? AND ce.begin_at < ?", owner, from.UTC(), until.UTC()).
 		OrderExpr("ce.begin_at, ce.id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("load consumption log: %w", err)

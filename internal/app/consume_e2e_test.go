@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -355,6 +356,43 @@ func TestConsumeHandComputed(t *testing.T) {
 	log, err := w.p.app.Account.ConsumptionLog(ctx, w.alice.ID, w.hour(0), w.hour(1))
 	if err != nil || len(log) != 5 {
 		t.Fatalf("ConsumptionLog(hour 0) = %d entries (%v), want 5", len(log), err)
+	}
+	// The same log over GraphQL, and the on-demand mutation (nothing left to do).
+	vars := map[string]any{"b": map[string]any{"gte": w.hour(0), "lt": w.hour(1)}}
+	code, resp := w.p.post(t, "Bearer "+w.p.token(t, w.alice.Subject), `query($b: TimeRange!) { consumptionLog(begin: $b) { rule amount gsrn agreementId operationState } }`, vars)
+	var gl struct {
+		ConsumptionLog []struct {
+			Rule        string  `json:"rule"`
+			Amount      int64   `json:"amount"`
+			Gsrn        *string `json:"gsrn"`
+			AgreementID *string `json:"agreementId"`
+		} `json:"consumptionLog"`
+	}
+	if code != 200 || len(resp.Errors) > 0 {
+		t.Fatalf("consumptionLog = %d %+v", code, resp.Errors)
+	}
+	if err := json.Unmarshal(resp.Data["consumptionLog"], &gl.ConsumptionLog); err != nil || len(gl.ConsumptionLog) != 5 {
+		t.Fatalf("consumptionLog = %s (%v), want 5 entries", resp.Data["consumptionLog"], err)
+	}
+	var glSum int64
+	for _, e := range gl.ConsumptionLog {
+		glSum += e.Amount
+		if (e.Rule == "RETIRE") != (e.Gsrn != nil) || (e.Rule == "AGREEMENT") != (e.AgreementID != nil) {
+			t.Errorf("consumptionLog entry %+v: target does not match the rule", e)
+		}
+	}
+	if glSum != 1500 {
+		t.Errorf("consumptionLog of hour 0 sums to %d Wh, want 1500", glSum)
+	}
+	code, resp = w.p.post(t, "Bearer "+w.p.token(t, w.alice.Subject), `mutation($b: TimeRange!) { consumeGgos(input: {begin: $b}) { operations { id } userErrors { code } } }`,
+		map[string]any{"b": map[string]any{"gte": w.hour(0), "lt": w.hour(5)}})
+	if code != 200 || len(resp.Errors) > 0 || string(resp.Data["consumeGgos"]) != `{"operations":[],"userErrors":[]}` {
+		t.Fatalf("consumeGgos = %d %s %+v, want no operations", code, resp.Data["consumeGgos"], resp.Errors)
+	}
+	// Bob sees none of alice's log.
+	code, resp = w.p.post(t, "Bearer "+w.p.token(t, w.bob.Subject), `query($b: TimeRange!) { consumptionLog(begin: $b) { amount } }`, vars)
+	if code != 200 || string(resp.Data["consumptionLog"]) != "[]" {
+		t.Fatalf("bob's consumptionLog = %d %s, want []", code, resp.Data["consumptionLog"])
 	}
 	for _, e := range log {
 		if e.OperationState != models.OperationCommitted || (e.Rule == models.RuleRetire) != (e.MeteringPointID != nil) {

@@ -39,6 +39,7 @@ type QueryResolver interface {
 	Declaration(ctx context.Context, where DeclarationFilter, timeZone *string, resolution *DeclarationResolution) (*Declaration, error)
 	Disclosures(ctx context.Context) ([]models.Disclosure, error)
 	Disclosure(ctx context.Context, id string, resolution *models.DisclosureResolution, begin *TimeRange, timeZone *string) (*PublicDisclosure, error)
+	Facilities(ctx context.Context, where *FacilityFilter, orderBy *FacilityOrder) ([]models.MeteringPoint, error)
 	LedgerBatches(ctx context.Context, where *LedgerBatchFilter, first *int, after *string, last *int, before *string) (*relay.Connection[models.LedgerBatch], error)
 	Statistics(ctx context.Context, where StatisticsFilter, resolution Resolution, timeZone *string) (*Statistics, error)
 	Technologies(ctx context.Context, where *TechnologyFilter, first *int, after *string, last *int, before *string) (*relay.Connection[models.Technology], error)
@@ -163,6 +164,28 @@ func (ec *executionContext) field_Query_disclosure_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["timeZone"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_facilities_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*FacilityFilter, error) {
+			return ec.unmarshalOFacilityFilter2ᚖgithubᚗcomᚋoriginhubᚋoriginhubᚋgraphᚐFacilityFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*FacilityOrder, error) {
+			return ec.unmarshalOFacilityOrder2ᚖgithubᚗcomᚋoriginhubᚋoriginhubᚋgraphᚐFacilityOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg1
 	return args, nil
 }
 
@@ -1657,6 +1680,63 @@ func (ec *executionContext) fieldContext_Query_disclosure(ctx context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_facilities(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_facilities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Facilities(ctx, fc.Args["where"].(*FacilityFilter), fc.Args["orderBy"].(*FacilityOrder))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Authenticated == nil {
+					var zeroVal []models.MeteringPoint
+					return zeroVal, errors.New("directive authenticated is not implemented")
+				}
+				return ec.Directives.Authenticated(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []models.MeteringPoint) graphql.Marshaler {
+			return ec.marshalNMeteringPoint2ᚕgithubᚗcomᚋoriginhubᚋoriginhubᚋmodelsᚐMeteringPointᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_facilities(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeteringPoint(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_facilities_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_ledgerBatches(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2497,6 +2577,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_disclosure(ctx, field)
+				})
+		case "facilities":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_facilities(ctx, field)
 				})
 		case "ledgerBatches":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,

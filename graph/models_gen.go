@@ -222,6 +222,31 @@ type DisclosureTechnology struct {
 	Share string `json:"share"`
 }
 
+type EditFacilityInput struct {
+	ID string `json:"id"`
+	// Omitted: unchanged; empty: cleared.
+	Name *string `json:"name,omitempty"`
+	// Replaces the tags.
+	Tags []string `json:"tags"`
+}
+
+type FacilitiesPayload struct {
+	Facilities []models.MeteringPoint `json:"facilities"`
+	UserErrors []UserError            `json:"userErrors"`
+}
+
+type FacilityFilter struct {
+	Type   *models.MeteringPointType `json:"type,omitempty"`
+	Gsrn   []string                  `json:"gsrn,omitempty"`
+	Sector []models.Sector           `json:"sector,omitempty"`
+	// Facilities carrying all these tags.
+	Tags []string `json:"tags,omitempty"`
+	// Technology labels, e.g. Wind.
+	Technology []string `json:"technology,omitempty"`
+	// In the name, GSRN or address (case-insensitive).
+	Text *string `json:"text,omitempty"`
+}
+
 type GgoFilter struct {
 	State  []models.GgoState  `json:"state,omitempty"`
 	Origin []models.GgoOrigin `json:"origin,omitempty"`
@@ -327,6 +352,11 @@ type RetireGgosInput struct {
 	// Only GGOs of these technologies.
 	Technology     []string `json:"technology,omitempty"`
 	IdempotencyKey *string  `json:"idempotencyKey,omitempty"`
+}
+
+type SetRetiringPriorityInput struct {
+	// Your consumption points, highest priority first; all others get none.
+	Ids []string `json:"ids"`
 }
 
 type StartElOverblikOnboardingPayload struct {
@@ -525,6 +555,61 @@ func (e *EnergyMixKind) UnmarshalJSON(b []byte) error {
 }
 
 func (e EnergyMixKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type FacilityOrder string
+
+const (
+	FacilityOrderName             FacilityOrder = "NAME"
+	FacilityOrderRetiringPriority FacilityOrder = "RETIRING_PRIORITY"
+)
+
+var AllFacilityOrder = []FacilityOrder{
+	FacilityOrderName,
+	FacilityOrderRetiringPriority,
+}
+
+func (e FacilityOrder) IsValid() bool {
+	switch e {
+	case FacilityOrderName, FacilityOrderRetiringPriority:
+		return true
+	}
+	return false
+}
+
+func (e FacilityOrder) String() string {
+	return string(e)
+}
+
+func (e *FacilityOrder) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = FacilityOrder(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid FacilityOrder", str)
+	}
+	return nil
+}
+
+func (e FacilityOrder) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *FacilityOrder) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e FacilityOrder) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -173,6 +173,11 @@ type ComplexityRoot struct {
 		State       func(childComplexity int) int
 	}
 
+	FacilitiesPayload struct {
+		Facilities func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	Ggo struct {
 		Address        func(childComplexity int) int
 		AmountWh       func(childComplexity int) int
@@ -354,18 +359,21 @@ type ComplexityRoot struct {
 	}
 
 	MeteringPoint struct {
-		Address         func(childComplexity int) int
-		CreatedAt       func(childComplexity int) int
-		FuelCode        func(childComplexity int) int
-		GSRN            func(childComplexity int) int
-		ID              func(childComplexity int) int
-		ImportedUntil   func(childComplexity int) int
-		LastImportError func(childComplexity int) int
-		Measurements    func(childComplexity int, where *MeasurementFilter, first *int, after *string, last *int, before *string) int
-		Sector          func(childComplexity int) int
-		Technology      func(childComplexity int) int
-		TechnologyCode  func(childComplexity int) int
-		Type            func(childComplexity int) int
+		Address          func(childComplexity int) int
+		CreatedAt        func(childComplexity int) int
+		FuelCode         func(childComplexity int) int
+		GSRN             func(childComplexity int) int
+		ID               func(childComplexity int) int
+		ImportedUntil    func(childComplexity int) int
+		LastImportError  func(childComplexity int) int
+		Measurements     func(childComplexity int, where *MeasurementFilter, first *int, after *string, last *int, before *string) int
+		Name             func(childComplexity int) int
+		RetiringPriority func(childComplexity int) int
+		Sector           func(childComplexity int) int
+		Tags             func(childComplexity int) int
+		Technology       func(childComplexity int) int
+		TechnologyCode   func(childComplexity int) int
+		Type             func(childComplexity int) int
 	}
 
 	MeteringPointConnection struct {
@@ -394,9 +402,11 @@ type ComplexityRoot struct {
 		CreateWebhookSubscription func(childComplexity int, input CreateWebhookSubscriptionInput) int
 		DeleteDisclosure          func(childComplexity int, input DeleteDisclosureInput) int
 		DeleteWebhookSubscription func(childComplexity int, input DeleteWebhookSubscriptionInput) int
+		EditFacility              func(childComplexity int, input EditFacilityInput) int
 		ImportMeasurements        func(childComplexity int, input ImportMeasurementsInput) int
 		RedeliverWebhook          func(childComplexity int, input RedeliverWebhookInput) int
 		RetireGgos                func(childComplexity int, input RetireGgosInput) int
+		SetRetiringPriority       func(childComplexity int, input SetRetiringPriorityInput) int
 		StartElOverblikOnboarding func(childComplexity int) int
 		TransferGgos              func(childComplexity int, input TransferGgosInput) int
 		UpdateDisclosure          func(childComplexity int, input UpdateDisclosureInput) int
@@ -431,6 +441,7 @@ type ComplexityRoot struct {
 		Disclosure           func(childComplexity int, id string, resolution *models.DisclosureResolution, begin *TimeRange, timeZone *string) int
 		Disclosures          func(childComplexity int) int
 		EloverblikLink       func(childComplexity int) int
+		Facilities           func(childComplexity int, where *FacilityFilter, orderBy *FacilityOrder) int
 		GgoOperations        func(childComplexity int, first *int, after *string, last *int, before *string) int
 		GgoSummary           func(childComplexity int, where *GgoFilter, resolution Resolution, groupBy []GgoGroupBy, fillGaps *bool, timeZone *string) int
 		Ggos                 func(childComplexity int, where *GgoFilter, first *int, after *string, last *int, before *string) int
@@ -1087,6 +1098,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ElOverblikLink.State(childComplexity), true
+
+	case "FacilitiesPayload.facilities":
+		if e.ComplexityRoot.FacilitiesPayload.Facilities == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FacilitiesPayload.Facilities(childComplexity), true
+	case "FacilitiesPayload.userErrors":
+		if e.ComplexityRoot.FacilitiesPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FacilitiesPayload.UserErrors(childComplexity), true
 
 	case "Ggo.address":
 		if e.ComplexityRoot.Ggo.Address == nil {
@@ -1864,12 +1888,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MeteringPoint.Measurements(childComplexity, args["where"].(*MeasurementFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+	case "MeteringPoint.name":
+		if e.ComplexityRoot.MeteringPoint.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeteringPoint.Name(childComplexity), true
+	case "MeteringPoint.retiringPriority":
+		if e.ComplexityRoot.MeteringPoint.RetiringPriority == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeteringPoint.RetiringPriority(childComplexity), true
 	case "MeteringPoint.sector":
 		if e.ComplexityRoot.MeteringPoint.Sector == nil {
 			break
 		}
 
 		return e.ComplexityRoot.MeteringPoint.Sector(childComplexity), true
+	case "MeteringPoint.tags":
+		if e.ComplexityRoot.MeteringPoint.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeteringPoint.Tags(childComplexity), true
 	case "MeteringPoint.technology":
 		if e.ComplexityRoot.MeteringPoint.Technology == nil {
 			break
@@ -2018,6 +2060,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteWebhookSubscription(childComplexity, args["input"].(DeleteWebhookSubscriptionInput)), true
+	case "Mutation.editFacility":
+		if e.ComplexityRoot.Mutation.EditFacility == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_editFacility_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EditFacility(childComplexity, args["input"].(EditFacilityInput)), true
 	case "Mutation.importMeasurements":
 		if e.ComplexityRoot.Mutation.ImportMeasurements == nil {
 			break
@@ -2051,6 +2104,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RetireGgos(childComplexity, args["input"].(RetireGgosInput)), true
+	case "Mutation.setRetiringPriority":
+		if e.ComplexityRoot.Mutation.SetRetiringPriority == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setRetiringPriority_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetRetiringPriority(childComplexity, args["input"].(SetRetiringPriorityInput)), true
 	case "Mutation.startElOverblikOnboarding":
 		if e.ComplexityRoot.Mutation.StartElOverblikOnboarding == nil {
 			break
@@ -2234,6 +2298,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.EloverblikLink(childComplexity), true
+	case "Query.facilities":
+		if e.ComplexityRoot.Query.Facilities == nil {
+			break
+		}
+
+		args, err := ec.field_Query_facilities_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Facilities(childComplexity, args["where"].(*FacilityFilter), args["orderBy"].(*FacilityOrder)), true
 	case "Query.ggoOperations":
 		if e.ComplexityRoot.Query.GgoOperations == nil {
 			break
@@ -2869,6 +2944,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("DeleteDisclosureInput", ec.unmarshalInputDeleteDisclosureInput),
 			graphql.NewInputUnmarshaler("DeleteWebhookSubscriptionInput", ec.unmarshalInputDeleteWebhookSubscriptionInput),
 			graphql.NewInputUnmarshaler("DisclosureSettingsInput", ec.unmarshalInputDisclosureSettingsInput),
+			graphql.NewInputUnmarshaler("EditFacilityInput", ec.unmarshalInputEditFacilityInput),
+			graphql.NewInputUnmarshaler("FacilityFilter", ec.unmarshalInputFacilityFilter),
 			graphql.NewInputUnmarshaler("GgoFilter", ec.unmarshalInputGgoFilter),
 			graphql.NewInputUnmarshaler("ImportMeasurementsInput", ec.unmarshalInputImportMeasurementsInput),
 			graphql.NewInputUnmarshaler("LedgerBatchFilter", ec.unmarshalInputLedgerBatchFilter),
@@ -2876,6 +2953,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("MeteringPointFilter", ec.unmarshalInputMeteringPointFilter),
 			graphql.NewInputUnmarshaler("RedeliverWebhookInput", ec.unmarshalInputRedeliverWebhookInput),
 			graphql.NewInputUnmarshaler("RetireGgosInput", ec.unmarshalInputRetireGgosInput),
+			graphql.NewInputUnmarshaler("SetRetiringPriorityInput", ec.unmarshalInputSetRetiringPriorityInput),
 			graphql.NewInputUnmarshaler("StatisticsFilter", ec.unmarshalInputStatisticsFilter),
 			graphql.NewInputUnmarshaler("TechnologyFilter", ec.unmarshalInputTechnologyFilter),
 			graphql.NewInputUnmarshaler("TimeRange", ec.unmarshalInputTimeRange),
@@ -3819,6 +3897,61 @@ extend type Mutation {
   deleteDisclosure(input: DeleteDisclosureInput!): DeleteDisclosurePayload! @authenticated
 }
 `, BuiltIn: false},
+	{Name: "../schema/facility.graphqls", Input: `extend type MeteringPoint {
+  "The facility's name; null shows the GSRN."
+  name: String
+  "Labels for filtering facilities."
+  tags: [String!]!
+  "Consumption points: the order automatic consumption retires to them in (0 first); null: never."
+  retiringPriority: Int
+}
+
+input FacilityFilter {
+  type: MeteringPointType
+  gsrn: [String!]
+  sector: [Sector!]
+  "Facilities carrying all these tags."
+  tags: [String!]
+  "Technology labels, e.g. Wind."
+  technology: [String!]
+  "In the name, GSRN or address (case-insensitive)."
+  text: String
+}
+
+enum FacilityOrder {
+  NAME
+  RETIRING_PRIORITY
+}
+
+input EditFacilityInput {
+  id: ID!
+  "Omitted: unchanged; empty: cleared."
+  name: String
+  "Replaces the tags."
+  tags: [String!]!
+}
+
+input SetRetiringPriorityInput {
+  "Your consumption points, highest priority first; all others get none."
+  ids: [ID!]!
+}
+
+type FacilitiesPayload {
+  facilities: [MeteringPoint!]!
+  userErrors: [UserError!]!
+}
+
+extend type Query {
+  "Your metering points as facilities."
+  facilities(where: FacilityFilter, orderBy: FacilityOrder): [MeteringPoint!]! @authenticated
+}
+
+extend type Mutation {
+  editFacility(input: EditFacilityInput!): FacilitiesPayload! @authenticated
+  "Set the order automatic consumption retires to your consumption points in."
+  setRetiringPriority(input: SetRetiringPriorityInput!): FacilitiesPayload! @authenticated
+}
+`, BuiltIn: false},
 	{Name: "../schema/ledger.graphqls", Input: `enum LedgerBatchStatus {
   "Written to the outbox, not yet accepted by the ledger."
   PENDING
@@ -4425,6 +4558,16 @@ func (ec *executionContext) childFields_ElOverblikLink(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type ElOverblikLink", field.Name)
 }
 
+func (ec *executionContext) childFields_FacilitiesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "facilities":
+		return ec.fieldContext_FacilitiesPayload_facilities(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_FacilitiesPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FacilitiesPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Ggo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4813,6 +4956,12 @@ func (ec *executionContext) childFields_MeteringPoint(ctx context.Context, field
 		return ec.fieldContext_MeteringPoint_createdAt(ctx, field)
 	case "measurements":
 		return ec.fieldContext_MeteringPoint_measurements(ctx, field)
+	case "name":
+		return ec.fieldContext_MeteringPoint_name(ctx, field)
+	case "tags":
+		return ec.fieldContext_MeteringPoint_tags(ctx, field)
+	case "retiringPriority":
+		return ec.fieldContext_MeteringPoint_retiringPriority(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MeteringPoint", field.Name)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/originhub/originhub/internal/disclosure"
 	"github.com/originhub/originhub/internal/download"
 	"github.com/originhub/originhub/internal/eco"
+	"github.com/originhub/originhub/internal/facility"
 	"github.com/originhub/originhub/internal/ledger/outbox"
 	"github.com/originhub/originhub/internal/ledger/publish"
 	"github.com/originhub/originhub/internal/loaders"
@@ -30,6 +31,7 @@ type Resolver struct {
 	Webhooks          *webhook.Service
 	Publications      *publish.Store
 	Account           *account.Service
+	FacilityService   *facility.Service
 	Bus               *pubsub.Bus
 	Log               *slog.Logger
 	// Eco computes declarations; Downloads signs their report links (nil: unsigned links).

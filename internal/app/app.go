@@ -28,6 +28,7 @@ import (
 	"github.com/originhub/originhub/internal/eco"
 	"github.com/originhub/originhub/internal/eloverblik"
 	"github.com/originhub/originhub/internal/eloverblik/sim"
+	"github.com/originhub/originhub/internal/facility"
 	"github.com/originhub/originhub/internal/graphiql"
 	"github.com/originhub/originhub/internal/ledger/outbox"
 	"github.com/originhub/originhub/internal/ledger/publish"
@@ -219,6 +220,7 @@ func (a *App) Resolver() *resolvers.Resolver {
 		Webhooks:          a.Webhooks,
 		Publications:      publish.NewStore(a.DB),
 		Account:           a.Account,
+		FacilityService:   facility.NewService(a.DB),
 		Bus:               a.Bus,
 		Log:               a.Log,
 		Eco:               a.Eco,

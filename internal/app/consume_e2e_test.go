@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/originhub/originhub/internal/agreement"
 	"github.com/originhub/originhub/internal/app"
 	"github.com/originhub/originhub/internal/facility"
+	"github.com/originhub/originhub/internal/relay"
 	"github.com/originhub/originhub/internal/testkit"
 	"github.com/originhub/originhub/models"
 	"github.com/originhub/originhub/tasks"
@@ -229,8 +231,24 @@ func TestConsumeHandComputed(t *testing.T) {
 		carol: []int64{400, 50, 0, 1000, 0},
 	})
 	ctx := t.Context()
-	if err := w.facilities.SetRetiringPriority(ctx, w.alice.ID, []int64{w.cons1, w.cons2, w.cons3}); err != nil {
-		t.Fatal(err)
+	// Alice orders her consumption points over GraphQL; bob cannot touch or see them.
+	mpIDs := []string{relay.EncodeIntID("MeteringPoint", w.cons1), relay.EncodeIntID("MeteringPoint", w.cons2), relay.EncodeIntID("MeteringPoint", w.cons3)}
+	const setPriority = `mutation($ids: [ID!]!) { setRetiringPriority(input: {ids: $ids}) { facilities { gsrn retiringPriority } userErrors { code } } }`
+	code, resp := w.p.post(t, "Bearer "+w.p.token(t, w.bob.Subject), setPriority, map[string]any{"ids": mpIDs})
+	if code != 200 || !strings.Contains(string(resp.Data["setRetiringPriority"]), "BAD_USER_INPUT") {
+		t.Fatalf("bob's setRetiringPriority(alice's points) = %d %s, want BAD_USER_INPUT", code, resp.Data["setRetiringPriority"])
+	}
+	code, resp = w.p.post(t, "Bearer "+w.p.token(t, w.alice.Subject), setPriority, map[string]any{"ids": mpIDs})
+	if code != 200 || len(resp.Errors) > 0 || strings.Count(string(resp.Data["setRetiringPriority"]), `"retiringPriority":`) != 5 || strings.Contains(string(resp.Data["setRetiringPriority"]), "code") {
+		t.Fatalf("setRetiringPriority = %d %s %+v", code, resp.Data["setRetiringPriority"], resp.Errors)
+	}
+	code, resp = w.p.post(t, "Bearer "+w.p.token(t, w.bob.Subject), `{ facilities { gsrn } }`, nil)
+	if code != 200 || string(resp.Data["facilities"]) != "[]" {
+		t.Fatalf("bob's facilities = %d %s, want []", code, resp.Data["facilities"])
+	}
+	code, resp = w.p.post(t, "Bearer "+w.p.token(t, w.alice.Subject), `{ facilities(where: {type: CONSUMPTION}, orderBy: RETIRING_PRIORITY) { retiringPriority } }`, nil)
+	if code != 200 || string(resp.Data["facilities"]) != `[{"retiringPriority":0},{"retiringPriority":1},{"retiringPriority":2}]` {
+		t.Fatalf("alice's consumption facilities = %d %s", code, resp.Data["facilities"])
 	}
 	if err := w.facilities.SetRetiringPriority(ctx, w.carol.ID, []int64{w.carolCons}); err != nil {
 		t.Fatal(err)
@@ -359,7 +377,7 @@ func TestConsumeHandComputed(t *testing.T) {
 	}
 	// The same log over GraphQL, and the on-demand mutation (nothing left to do).
 	vars := map[string]any{"b": map[string]any{"gte": w.hour(0), "lt": w.hour(1)}}
-	code, resp := w.p.post(t, "Bearer "+w.p.token(t, w.alice.Subject), `query($b: TimeRange!) { consumptionLog(begin: $b) { rule amount gsrn agreementId operationState } }`, vars)
+	code, resp = w.p.post(t, "Bearer "+w.p.token(t, w.alice.Subject), `query($b: TimeRange!) { consumptionLog(begin: $b) { rule amount gsrn agreementId operationState } }`, vars)
 	var gl struct {
 		ConsumptionLog []struct {
 			Rule        string  `json:"rule"`

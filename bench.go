@@ -25,3 +25,24 @@ func runBenchLedger(ctx context.Context, env cmdEnv, args []string) error {
 	}
 	return json.NewEncoder(env.stdout).Encode(res)
 }
+
+// runBenchAccount runs `bench account` and prints its figures as one JSON line on stdout.
+func runBenchAccount(ctx context.Context, env cmdEnv, args []string) error {
+	fs := newFlags(env, "bench account", "bench account [--clients 50] [--ggos 1000000] [--transfers N] [--summaries N] [--redis-db N]")
+	clients := fs.Int("clients", 50, "concurrent clients transferring from one account")
+	ggos := fs.Int("ggos", 1_000_000, "GGOs of the summarised account (one year)")
+	transfers := fs.Int("transfers", 2000, "transfers requested in all")
+	summaries := fs.Int("summaries", 50, "timed ggoSummary requests")
+	redisDB := fs.Int("redis-db", 15, "Redis DB index the benchmarked platform uses (flushed before and after)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	res, err := bench.Account(ctx, env.lookup, log, bench.AccountOptions{
+		Clients: *clients, GGOs: *ggos, Transfers: *transfers, Summaries: *summaries, RedisDB: *redisDB,
+	})
+	if err != nil {
+		return fmt.Errorf("bench account: %w", err)
+	}
+	return json.NewEncoder(env.stdout).Encode(res)
+}

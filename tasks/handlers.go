@@ -34,6 +34,7 @@ func (h *Handlers) register(mux *asynq.ServeMux) {
 	mux.HandleFunc(TypeImport, h.HandleImport)
 	mux.HandleFunc(TypeImportAll, h.HandleImportAll)
 	mux.HandleFunc(TypeExpireGgos, h.HandleExpireGgos)
+	mux.HandleFunc(TypeCompactGgoRollup, h.HandleCompactGgoRollup)
 	mux.HandleFunc(TypeWebhookDeliver, h.HandleWebhookDeliver)
 	mux.HandleFunc(TypeWebhookSweep, h.HandleWebhookSweep)
 	h.registerLedger(mux)

@@ -18,6 +18,12 @@ var errShort = errors.New("pick came up short")
 // they cover want (or there are no more), and returns them with their sum. Every picked row
 // stays locked until the transaction ends, so no GGO can be spent twice.
 //
+// The lock is FOR NO KEY UPDATE, not FOR UPDATE: it excludes other picks and updates just
+// the same, but not the FOR KEY SHARE lock a concurrent operation's part insert takes on its
+// parent and root (foreign keys). With FOR UPDATE a pick holding a root waited for, and was
+// waited on by, an operation inserting parts of that root: deadlocks, each costing a
+// deadlock_timeout (1 s) and a retry.
+//
 // It first skips rows other operations hold (SKIP LOCKED), so concurrent operations on one
 // account take disjoint GGOs instead of queueing behind each other. When that comes up short
 // — the missing GGOs may only be held by an operation that will fail — it releases what it
@@ -29,7 +35,7 @@ func (s *Service) pick(ctx context.Context, tx bun.Tx, owner int64, f Filter, wa
 	var sum models.WattHours
 	err := tx.RunInTx(ctx, nil, func(ctx context.Context, sp bun.Tx) error {
 		var err error
-		picked, sum, err = s.pickRows(ctx, sp, owner, f, want, limit, "UPDATE SKIP LOCKED")
+		picked, sum, err = s.pickRows(ctx, sp, owner, f, want, limit, "NO KEY UPDATE SKIP LOCKED")
 		if err == nil && sum < want {
 			return errShort
 		}
@@ -38,7 +44,7 @@ func (s *Service) pick(ctx context.Context, tx bun.Tx, owner int64, f Filter, wa
 	if !errors.Is(err, errShort) {
 		return picked, sum, err
 	}
-	return s.pickRows(ctx, tx, owner, f, want, limit, "UPDATE")
+	return s.pickRows(ctx, tx, owner, f, want, limit, "NO KEY UPDATE")
 }
 
 func (s *Service) pickRows(ctx context.Context, tx bun.Tx, owner int64, f Filter, want models.WattHours, limit int, lock string) ([]models.Ggo, models.WattHours, error) {

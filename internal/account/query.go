@@ -184,7 +184,7 @@ func (s *Service) Summary(ctx context.Context, userID int64, f Filter, res Resol
 		groups = append(groups, col.alias)
 	}
 	q = q.ColumnExpr("date_trunc(?, g.begin_at, ?) AS bucket", unit, timeZone).
-		ColumnExpr("sum(g.amount_wh)::bigint AS amount_wh").ColumnExpr(count+"::int AS n").
+		ColumnExpr("sum(g.amount_wh)::bigint AS amount_wh").ColumnExpr(count + "::int AS n").
 		GroupExpr("bucket")
 	for _, a := range groups {
 		q = q.GroupExpr(a)

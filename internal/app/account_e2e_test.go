@@ -149,6 +149,39 @@ func (w *accountWorld) checkBooks(t *testing.T) {
 	}
 }
 
+// checkSummaries compares ggoSummary's sums (from the rollups) with a plain SQL aggregate
+// over ggos, for both users, by UTC day (daily rollup) and by Copenhagen day (hourly).
+func (w *accountWorld) checkSummaries(t *testing.T) {
+	t.Helper()
+	from, until := w.begin.Truncate(24*time.Hour), w.begin.Truncate(24*time.Hour).Add(time.Duration(w.hours+48)*time.Hour).Truncate(24*time.Hour)
+	for _, user := range []int64{w.alice.ID, w.bob.ID} {
+		for _, tz := range []string{"UTC", "Europe/Copenhagen"} {
+			rows, err := w.p.app.Account.Summary(t.Context(), user, account.Filter{From: &from, Until: &until}, account.Day, []account.GroupBy{account.GroupByState}, tz, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []struct {
+				Bucket time.Time `bun:"bucket"`
+				State  string    `bun:"state"`
+				Amount int64     `bun:"amount_wh"`
+				N      int       `bun:"n"`
+			}
+			if err := w.p.app.DB.NewRaw(`SELECT date_trunc('day', begin_at, ?) AS bucket, state, sum(amount_wh)::bigint AS amount_wh, count(*)::int AS n
+				FROM ggos WHERE user_id = ? AND begin_at >= ? AND begin_at < ? GROUP BY 1, 2 ORDER BY 2, 1`, tz, user, from, until).Scan(t.Context(), &want); err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) != len(want) {
+				t.Fatalf("user %d, %s: Summary() = %d rows, plain SQL %d", user, tz, len(rows), len(want))
+			}
+			for i, r := range rows {
+				if wr := want[i]; !r.Begin.Equal(wr.Bucket) || r.State != wr.State || int64(r.AmountWh) != wr.Amount || r.Count != wr.N {
+					t.Errorf("user %d, %s: Summary()[%d] = %v %s %d Wh in %d, plain SQL %v %s %d Wh in %d", user, tz, i, r.Begin, r.State, r.AmountWh, r.Count, wr.Bucket, wr.State, wr.Amount, wr.N)
+				}
+			}
+		}
+	}
+}
+
 func TestIssuanceFromPublishedProduction(t *testing.T) {
 	w := newAccountWorld(t, 6, func(h int) int64 { return int64(100 * (h + 1)) }, func(int) int64 { return 50 })
 	var ggos []models.Ggo
@@ -346,7 +379,7 @@ func TestConcurrentOperationsNeverDoubleSpend(t *testing.T) {
 				} else {
 					transferred += int64(op.AmountWh)
 				}
-			case errors.Is(err, account.ErrInsufficient), errors.Is(err, account.ErrInvalidInput):
+			case errors.Is(err, account.ErrInsufficient), errors.Is(err, account.ErrInvalidInput), errors.Is(err, account.ErrConflict):
 				// Lost the race for the last GGOs or hours: refused cleanly.
 			default:
 				t.Errorf("operation %d: %v", i, err)
@@ -374,6 +407,11 @@ func TestConcurrentOperationsNeverDoubleSpend(t *testing.T) {
 		t.Fatalf("%d hours retired beyond consumption (%v)", over, err)
 	}
 	w.checkBooks(t)
+	w.checkSummaries(t)
+	if _, err := acc.CompactRollup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.checkSummaries(t)
 	t.Logf("%d of 100 operations succeeded: %d Wh transferred, %d Wh retired", okOps, transferred, retired)
 }
 

@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"strconv"
 	"time"
 
@@ -66,11 +68,23 @@ type platform struct {
 }
 
 // startPlatform runs the platform on the database uri with its queues and pub/sub in Redis
-// DB redisDB, which is flushed before and after. over sets configuration on top of lookup.
-// The caller calls stop.
+// DB redisDB, which is flushed before and after; a negative redisDB leases a free index the
+// way test packages do (internal/testkit), so that tests running meanwhile never flush the
+// benchmark's queues. over sets configuration on top of lookup. The caller calls stop.
 func startPlatform(ctx context.Context, lookup config.Lookup, log *slog.Logger, uri string, redisDB int, over map[string]string) (*platform, error) {
+	unlease := func() {}
+	if redisDB < 0 {
+		base, err := config.Load(lookup)
+		if err != nil {
+			return nil, fmt.Errorf("configuration: %w", err)
+		}
+		if redisDB, unlease, err = leaseRedisDB(ctx, redis.Options{Addr: base.Redis.Addr, Username: base.Redis.Username, Password: base.Redis.Password.Reveal()}); err != nil {
+			return nil, err
+		}
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
+		unlease()
 		return nil, err
 	}
 	env := map[string]string{
@@ -89,17 +103,20 @@ func startPlatform(ctx context.Context, lookup config.Lookup, log *slog.Logger, 
 		return lookup(k)
 	})
 	if err != nil {
+		unlease()
 		ln.Close()
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
 	rdb := redis.NewClient(&redis.Options{Addr: cfg.Redis.Addr, Username: cfg.Redis.Username, Password: cfg.Redis.Password.Reveal(), DB: redisDB})
 	if err := rdb.FlushDB(ctx).Err(); err != nil {
+		unlease()
 		rdb.Close()
 		ln.Close()
 		return nil, fmt.Errorf("flush bench redis db %d: %w", redisDB, err)
 	}
 	a, err := app.New(ctx, cfg, log)
 	if err != nil {
+		unlease()
 		rdb.Close()
 		ln.Close()
 		return nil, err
@@ -113,6 +130,41 @@ func startPlatform(ctx context.Context, lookup config.Lookup, log *slog.Logger, 
 		a.Close()
 		_ = rdb.FlushDB(context.WithoutCancel(ctx)).Err()
 		rdb.Close()
+		unlease()
 	}
 	return &platform{app: a, addr: ln.Addr().String(), stop: stop}, nil
+}
+
+// leaseRedisDB claims a free Redis DB index in 3..15 with the lease key test packages use
+// (internal/testkit), and returns it with the function that frees it.
+func leaseRedisDB(ctx context.Context, opt redis.Options) (int, func(), error) {
+	c := redis.NewClient(&opt)
+	owner := fmt.Sprintf("bench-%d-%d", os.Getpid(), time.Now().UnixNano())
+	deadline := time.Now().Add(time.Minute)
+	for {
+		for n := 3; n <= 15; n++ {
+			key := fmt.Sprintf("originhub:testkit:redis-db:%d", n)
+			ok, err := c.SetNX(ctx, key, owner, 2*time.Hour).Result()
+			if err != nil {
+				c.Close()
+				return 0, nil, fmt.Errorf("lease redis db: %w", err)
+			}
+			if ok {
+				return n, func() {
+					_ = c.Del(context.WithoutCancel(ctx), key).Err()
+					c.Close()
+				}, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			c.Close()
+			return 0, nil, errors.New("lease redis db: no free index in 3..15 within a minute")
+		}
+		select {
+		case <-ctx.Done():
+			c.Close()
+			return 0, nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }

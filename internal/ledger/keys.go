@@ -144,7 +144,7 @@ func (k *Key) DerivePath(path string) (*Key, error) {
 	if parts[0] != "m" {
 		return nil, fmt.Errorf("derive %q: path must start with m", path)
 	}
-	cur := k.ext
+	cur := k
 	for _, p := range parts[1:] {
 		hardened := strings.HasSuffix(p, "H") || strings.HasSuffix(p, "'")
 		if hardened {
@@ -154,15 +154,23 @@ func (k *Key) DerivePath(path string) (*Key, error) {
 		if err != nil {
 			return nil, fmt.Errorf("derive %q: bad index %q", path, p)
 		}
-		idx := uint32(n)
-		if hardened {
-			idx += bip32.FirstHardenedChild
+		if !hardened {
+			// The fast derivation: every Project Origin path (GGO keys are spent through
+			// this on every transfer) is non-hardened.
+			if cur, err = cur.Child(uint32(n)); err != nil {
+				return nil, fmt.Errorf("derive %q: %w", path, err)
+			}
+			continue
 		}
-		if cur, err = cur.NewChildKey(idx); err != nil {
+		ext, err := cur.ext.NewChildKey(uint32(n) + bip32.FirstHardenedChild)
+		if err != nil {
+			return nil, fmt.Errorf("derive %q: %w", path, err)
+		}
+		if cur, err = newKey(ext); err != nil {
 			return nil, fmt.Errorf("derive %q: %w", path, err)
 		}
 	}
-	return newKey(cur)
+	return cur, nil
 }
 
 // Path indices used by Project Origin below a user's master key m.

@@ -28,6 +28,7 @@ type GgoResolver interface {
 
 	ReceivedFrom(ctx context.Context, obj *models.Ggo) (*string, error)
 	LedgerBatch(ctx context.Context, obj *models.Ggo) (*models.LedgerBatch, error)
+	Revision(ctx context.Context, obj *models.Ggo) (*models.MeasurementRevision, error)
 }
 type GgoOperationResolver interface {
 	ID(ctx context.Context, obj *models.GgoOperation) (string, error)
@@ -497,6 +498,38 @@ func (ec *executionContext) fieldContext_Ggo_ledgerBatch(_ context.Context, fiel
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_LedgerBatch(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Ggo_revision(ctx context.Context, field graphql.CollectedField, obj *models.Ggo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ggo_revision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Ggo().Revision(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.MeasurementRevision) graphql.Marshaler {
+			return ec.marshalOMeasurementRevision2ᚖgithubᚗcomᚋoriginhubᚋoriginhubᚋmodelsᚐMeasurementRevision(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Ggo_revision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Ggo",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeasurementRevision(ctx, field)
 		},
 	}
 	return fc, nil
@@ -1369,6 +1402,75 @@ func (ec *executionContext) fieldContext_GgoSummaryPoint_origin(_ context.Contex
 	return graphql.NewScalarFieldContext("GgoSummaryPoint", field, true, true, "GgoOrigin")
 }
 
+func (ec *executionContext) _MeasurementRevision_oldAmount(ctx context.Context, field graphql.CollectedField, obj *models.MeasurementRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeasurementRevision_oldAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OldAmountWh, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.WattHours) graphql.Marshaler {
+			return ec.marshalNWattHours2githubᚗcomᚋoriginhubᚋoriginhubᚋmodelsᚐWattHours(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeasurementRevision_oldAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeasurementRevision", field, false, false, "WattHours")
+}
+
+func (ec *executionContext) _MeasurementRevision_newAmount(ctx context.Context, field graphql.CollectedField, obj *models.MeasurementRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeasurementRevision_newAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NewAmountWh, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.WattHours) graphql.Marshaler {
+			return ec.marshalNWattHours2githubᚗcomᚋoriginhubᚋoriginhubᚋmodelsᚐWattHours(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeasurementRevision_newAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeasurementRevision", field, false, false, "WattHours")
+}
+
+func (ec *executionContext) _MeasurementRevision_revisedAt(ctx context.Context, field graphql.CollectedField, obj *models.MeasurementRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeasurementRevision_revisedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevisedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeasurementRevision_revisedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeasurementRevision", field, false, false, "Time")
+}
+
 // endregion **************************** field.gotpl *****************************
 
 // region    **************************** input.gotpl *****************************
@@ -1873,6 +1975,12 @@ func (ec *executionContext) _Ggo(ctx context.Context, sel ast.SelectionSet, obj 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Ggo_ledgerBatch(ctx, field, obj)
 				})
+		case "revision":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Ggo_revision(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -2244,6 +2352,49 @@ func (ec *executionContext) _GgoSummaryPoint(ctx context.Context, sel ast.Select
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._GgoSummaryPoint_origin(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var measurementRevisionImplementors = []string{"MeasurementRevision"}
+
+func (ec *executionContext) _MeasurementRevision(ctx context.Context, sel ast.SelectionSet, obj *models.MeasurementRevision) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, measurementRevisionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MeasurementRevision")
+		case "oldAmount":
+			out.Values[i] = ec._MeasurementRevision_oldAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "newAmount":
+			out.Values[i] = ec._MeasurementRevision_newAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revisedAt":
+			out.Values[i] = ec._MeasurementRevision_revisedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -2677,6 +2828,13 @@ func (ec *executionContext) marshalOGgoState2ᚖgithubᚗcomᚋoriginhubᚋorigi
 	_ = ctx
 	res := graphql.MarshalString(string(*v))
 	return res
+}
+
+func (ec *executionContext) marshalOMeasurementRevision2ᚖgithubᚗcomᚋoriginhubᚋoriginhubᚋmodelsᚐMeasurementRevision(ctx context.Context, sel ast.SelectionSet, v *models.MeasurementRevision) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MeasurementRevision(ctx, sel, v)
 }
 
 // endregion ***************************** type.gotpl *****************************

@@ -83,6 +83,7 @@ type ComplexityRoot struct {
 		ReceivedFrom   func(childComplexity int) int
 		RetiredAt      func(childComplexity int) int
 		RetiredTo      func(childComplexity int) int
+		Revision       func(childComplexity int) int
 		Sector         func(childComplexity int) int
 		State          func(childComplexity int) int
 		Technology     func(childComplexity int) int
@@ -229,6 +230,12 @@ type ComplexityRoot struct {
 		Address func(childComplexity int) int
 		Batch   func(childComplexity int) int
 		Status  func(childComplexity int) int
+	}
+
+	MeasurementRevision struct {
+		NewAmountWh func(childComplexity int) int
+		OldAmountWh func(childComplexity int) int
+		RevisedAt   func(childComplexity int) int
 	}
 
 	MeasurementSeriesPoint struct {
@@ -593,6 +600,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Ggo.RetiredTo(childComplexity), true
+	case "Ggo.revision":
+		if e.ComplexityRoot.Ggo.Revision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ggo.Revision(childComplexity), true
 	case "Ggo.sector":
 		if e.ComplexityRoot.Ggo.Sector == nil {
 			break
@@ -1163,6 +1176,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MeasurementLedgerState.Status(childComplexity), true
+
+	case "MeasurementRevision.newAmount":
+		if e.ComplexityRoot.MeasurementRevision.NewAmountWh == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasurementRevision.NewAmountWh(childComplexity), true
+	case "MeasurementRevision.oldAmount":
+		if e.ComplexityRoot.MeasurementRevision.OldAmountWh == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasurementRevision.OldAmountWh(childComplexity), true
+	case "MeasurementRevision.revisedAt":
+		if e.ComplexityRoot.MeasurementRevision.RevisedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasurementRevision.RevisedAt(childComplexity), true
 
 	case "MeasurementSeriesPoint.amount":
 		if e.ComplexityRoot.MeasurementSeriesPoint.AmountWh == nil {
@@ -2160,6 +2192,18 @@ type Ggo implements Node {
   receivedFrom: String
   "The ledger batch that created or consumes it, while that matters."
   ledgerBatch: LedgerBatch
+  """
+  Set when DataHub revised the production reading after this GGO was issued. The ledger's
+  measurement cannot change, so the GGO keeps its amount; this tells its holder.
+  """
+  revision: MeasurementRevision
+}
+
+"A DataHub revision of an hourly reading."
+type MeasurementRevision {
+  oldAmount: WattHours!
+  newAmount: WattHours!
+  revisedAt: Time!
 }
 
 input GgoFilter {
@@ -3016,6 +3060,8 @@ func (ec *executionContext) childFields_Ggo(ctx context.Context, field graphql.C
 		return ec.fieldContext_Ggo_receivedFrom(ctx, field)
 	case "ledgerBatch":
 		return ec.fieldContext_Ggo_ledgerBatch(ctx, field)
+	case "revision":
+		return ec.fieldContext_Ggo_revision(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Ggo", field.Name)
 }
@@ -3304,6 +3350,18 @@ func (ec *executionContext) childFields_MeasurementLedgerState(ctx context.Conte
 		return ec.fieldContext_MeasurementLedgerState_status(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MeasurementLedgerState", field.Name)
+}
+
+func (ec *executionContext) childFields_MeasurementRevision(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "oldAmount":
+		return ec.fieldContext_MeasurementRevision_oldAmount(ctx, field)
+	case "newAmount":
+		return ec.fieldContext_MeasurementRevision_newAmount(ctx, field)
+	case "revisedAt":
+		return ec.fieldContext_MeasurementRevision_revisedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MeasurementRevision", field.Name)
 }
 
 func (ec *executionContext) childFields_MeasurementSeriesPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

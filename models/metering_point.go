@@ -134,3 +134,15 @@ type ElOverblikLink struct {
 	GrantedAt   *time.Time          `bun:"granted_at"`
 	UpdatedAt   time.Time           `bun:"updated_at,notnull,default:current_timestamp"`
 }
+
+// MeasurementRevision records DataHub changing an imported reading.
+type MeasurementRevision struct {
+	bun.BaseModel `bun:"table:measurement_revisions,alias:mr"`
+
+	ID              int64     `bun:"id,pk,autoincrement"`
+	MeteringPointID int64     `bun:"metering_point_id,notnull"`
+	BeginAt         time.Time `bun:"begin_at,notnull"`
+	OldAmountWh     WattHours `bun:"old_amount_wh,notnull"`
+	NewAmountWh     WattHours `bun:"new_amount_wh,notnull"`
+	RevisedAt       time.Time `bun:"revised_at,notnull"`
+}

@@ -7,9 +7,13 @@ package resolvers
 
 import (
 	"context"
+	"errors"
+
+	"github.com/vikstrous/dataloadgen"
 
 	"github.com/originhub/originhub/graph"
 	"github.com/originhub/originhub/internal/account"
+	"github.com/originhub/originhub/internal/loaders"
 	"github.com/originhub/originhub/internal/relay"
 	"github.com/originhub/originhub/models"
 )
@@ -45,6 +49,24 @@ func (r *ggoResolver) ReceivedFrom(ctx context.Context, obj *models.Ggo) (*strin
 
 func (r *ggoResolver) LedgerBatch(ctx context.Context, obj *models.Ggo) (*models.LedgerBatch, error) {
 	return loadLedgerBatch(ctx, obj.BatchID)
+}
+
+func (r *ggoResolver) Revision(ctx context.Context, obj *models.Ggo) (*models.MeasurementRevision, error) {
+	if obj.MeteringPointID == nil {
+		return nil, nil
+	}
+	l := loaders.For(ctx)
+	if l == nil {
+		return nil, ErrUnauthenticated
+	}
+	rev, err := l.Revision(ctx, account.HourKey{MeteringPointID: *obj.MeteringPointID, Begin: obj.BeginAt.UTC()})
+	if errors.Is(err, dataloadgen.ErrNotFound) || (err == nil && !rev.RevisedAt.After(obj.IssuedAt)) {
+		return nil, nil // never revised, or revised before issuance (the GGO has the new amount)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &rev, nil
 }
 
 func (r *ggoOperationResolver) ID(ctx context.Context, obj *models.GgoOperation) (string, error) {

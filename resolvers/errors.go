@@ -11,6 +11,7 @@ import (
 
 	"github.com/originhub/originhub/internal/account"
 	"github.com/originhub/originhub/internal/datahub"
+	"github.com/originhub/originhub/internal/input"
 	"github.com/originhub/originhub/internal/relay"
 	"github.com/originhub/originhub/internal/user"
 	"github.com/originhub/originhub/internal/webhook"
@@ -80,15 +81,12 @@ func Recover(log *slog.Logger) graphql.RecoverFunc {
 func classify(err error) (code, msg string) {
 	var ce *codedError
 	var ae *relay.ArgsError
-	var ie *datahub.InputError
-	var aie *account.InputError
+	var ie *input.Error
 	switch {
-	case errors.As(err, &aie):
-		return CodeBadUserInput, aie.Error()
-	case errors.Is(err, account.ErrNotFound):
-		return CodeNotFound, "not found"
 	case errors.As(err, &ie):
 		return CodeBadUserInput, ie.Error()
+	case errors.Is(err, account.ErrNotFound):
+		return CodeNotFound, "not found"
 	case errors.Is(err, datahub.ErrNotLinked):
 		return CodeBadUserInput, datahub.ErrNotLinked.Error()
 	case errors.Is(err, datahub.ErrNotFound):

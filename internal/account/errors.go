@@ -6,13 +6,14 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/originhub/originhub/internal/input"
 	"github.com/originhub/originhub/models"
 )
 
 // Errors of the account service.
 var (
 	ErrNotFound     = errors.New("not found")
-	ErrInvalidInput = errors.New("invalid input")
+	ErrInvalidInput = input.ErrInvalid
 	// ErrInsufficient is matched by *InsufficientError.
 	ErrInsufficient = errors.New("not enough GGOs")
 	// ErrConflict: the GGOs changed under the request (another operation took them).
@@ -20,10 +21,7 @@ var (
 )
 
 // InputError says which input was wrong; it matches ErrInvalidInput.
-type InputError struct{ Field, Message string }
-
-func (e *InputError) Error() string        { return e.Field + ": " + e.Message }
-func (e *InputError) Is(target error) bool { return target == ErrInvalidInput }
+type InputError = input.Error
 
 // InsufficientError tells how much was available when more was asked for.
 type InsufficientError struct {

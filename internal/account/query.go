@@ -7,6 +7,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/originhub/originhub/internal/db"
 	"github.com/originhub/originhub/internal/relay"
 	"github.com/originhub/originhub/models"
 )
@@ -78,11 +79,7 @@ func (s *Service) ByIDs(ctx context.Context, userID int64, ids []int64) (map[int
 	if err := s.db.NewSelect().Model(&rows).Where("g.user_id = ? AND g.id IN (?)", userID, bun.In(ids)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("load ggos: %w", err)
 	}
-	out := make(map[int64]models.Ggo, len(rows))
-	for _, r := range rows {
-		out[r.ID] = r
-	}
-	return out, nil
+	return db.Keyed(rows, func(g *models.Ggo) int64 { return g.ID }), nil
 }
 
 // Available sums the user's STORED, unexpired GGOs matching f.
@@ -281,11 +278,7 @@ func (s *Service) OperationsByIDs(ctx context.Context, userID int64, ids []int64
 	if err := s.db.NewSelect().Model(&rows).Where("op.user_id = ? AND op.id IN (?)", userID, bun.In(ids)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("load operations: %w", err)
 	}
-	out := make(map[int64]models.GgoOperation, len(rows))
-	for _, r := range rows {
-		out[r.ID] = r
-	}
-	return out, nil
+	return db.Keyed(rows, func(o *models.GgoOperation) int64 { return o.ID }), nil
 }
 
 // AccountReferences returns the account references of users, keyed by user id. References
@@ -304,4 +297,27 @@ func accountReferences(ctx context.Context, db bun.IDB, ids []int64) (map[int64]
 		out[r.ID] = r.AccountReference
 	}
 	return out, nil
+}
+
+// HourKey names a metering point's hour.
+type HourKey struct {
+	MeteringPointID int64
+	Begin           time.Time
+}
+
+// Revisions returns the latest DataHub revision of each production hour among keys. A GGO
+// whose production was revised after it was issued is flagged with it: the ledger's
+// measurement is immutable, so the GGO keeps its amount and its holder is told.
+func (s *Service) Revisions(ctx context.Context, keys []HourKey) (map[HourKey]models.MeasurementRevision, error) {
+	pairs := make([][]any, len(keys))
+	for i, k := range keys {
+		pairs[i] = []any{k.MeteringPointID, k.Begin.UTC()}
+	}
+	var rows []models.MeasurementRevision
+	err := s.db.NewRaw(`SELECT DISTINCT ON (metering_point_id, begin_at) * FROM measurement_revisions
+		WHERE (metering_point_id, begin_at) IN (?) ORDER BY metering_point_id, begin_at, revised_at DESC, id DESC`, bun.In(pairs)).Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("load revisions: %w", err)
+	}
+	return db.Keyed(rows, func(r *models.MeasurementRevision) HourKey { return HourKey{r.MeteringPointID, r.BeginAt.UTC()} }), nil
 }

@@ -117,6 +117,9 @@ func (s *Service) Retire(ctx context.Context, owner int64, in RetireInput) (mode
 			if need <= 0 {
 				continue
 			}
+			if used >= s.cfg.MaxGgosPerOperation {
+				break // one batch is full: retire what fits now, the rest in another call
+			}
 			f.From, f.Until = &h.BeginAt, ptr(h.BeginAt.Add(time.Hour))
 			picked, sum, err := s.pick(ctx, tx, owner, f, need, s.cfg.MaxGgosPerOperation-used)
 			if err != nil {

@@ -198,6 +198,34 @@ func TestIssuanceFromPublishedProduction(t *testing.T) {
 		}
 	}
 	w.checkBooks(t)
+
+	// DataHub revises hour 2 after issuance: the GGO keeps its amount and is flagged.
+	if _, err := w.p.app.DB.ExecContext(t.Context(), "INSERT INTO measurement_revisions (metering_point_id, begin_at, old_amount_wh, new_amount_wh, revised_at) VALUES (?, ?, 300, 280, now())",
+		w.prodMP, w.begin.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	_, r := w.p.post(t, "Bearer "+w.p.token(t, w.alice.Subject), `{ ggos { nodes { amount revision { oldAmount newAmount } } } }`, nil)
+	var got struct {
+		Ggos struct {
+			Nodes []struct {
+				Amount   int64
+				Revision *struct{ OldAmount, NewAmount int64 }
+			}
+		}
+	}
+	mustData(t, r, &got)
+	flagged := 0
+	for i, n := range got.Ggos.Nodes {
+		if n.Revision != nil {
+			flagged++
+			if i != 2 || n.Amount != 300 || n.Revision.NewAmount != 280 {
+				t.Errorf("GGO %d flagged with %+v (amount %d), want only hour 2: 300 → 280", i, n.Revision, n.Amount)
+			}
+		}
+	}
+	if flagged != 1 {
+		t.Fatalf("%d GGOs flagged as revised, want 1", flagged)
+	}
 }
 
 func TestTransferWithSplitAndShortage(t *testing.T) {

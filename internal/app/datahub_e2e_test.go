@@ -162,6 +162,40 @@ func TestDataHubOverGraphQL(t *testing.T) {
 		t.Fatalf("series sums %d readings / %d Wh, want %d readings / %d Wh", seriesRows, seriesWh, rows, sqlWh)
 	}
 
+	// The import published every reading to the ledger and issued a GGO for every production
+	// hour with energy.
+	testkit.Eventually(t, 60*time.Second, func() bool {
+		var unpublished, open int
+		_ = p.app.DB.NewRaw(`SELECT count(*) FROM measurements m JOIN metering_points mp ON mp.id = m.metering_point_id
+			JOIN users u ON u.id = mp.user_id WHERE u.subject = ? AND NOT EXISTS (SELECT 1 FROM measurement_publications p
+			WHERE p.metering_point_id = m.metering_point_id AND p.begin_at = m.begin_at)`, aliceSub).Scan(t.Context(), &unpublished)
+		_ = p.app.DB.NewRaw("SELECT count(*) FROM ledger_batches WHERE status NOT IN ('COMMITTED', 'INVALID')").Scan(t.Context(), &open)
+		return unpublished == 0 && open == 0
+	}, "every reading published and every batch settled")
+	var productionHours int
+	if err := p.app.DB.NewRaw(`SELECT count(*) FROM measurements m JOIN metering_points mp ON mp.id = m.metering_point_id
+		JOIN users u ON u.id = mp.user_id WHERE u.subject = ? AND mp.type = 'PRODUCTION' AND m.amount_wh > 0`, aliceSub).Scan(t.Context(), &productionHours); err != nil {
+		t.Fatal(err)
+	}
+	_, r = p.post(t, alice, `{ ggos(where: {state: [STORED]}) { totalCount } measurements(first: 20) { nodes { ledger { status address } } } }`, nil)
+	var ledgerView struct {
+		Ggos         struct{ TotalCount int }
+		Measurements struct {
+			Nodes []struct {
+				Ledger *struct{ Status, Address string }
+			}
+		}
+	}
+	mustData(t, r, &ledgerView)
+	if ledgerView.Ggos.TotalCount != productionHours || productionHours == 0 {
+		t.Fatalf("%d GGOs stored, want one per production hour with energy (%d)", ledgerView.Ggos.TotalCount, productionHours)
+	}
+	for _, n := range ledgerView.Measurements.Nodes {
+		if n.Ledger == nil || n.Ledger.Status != "COMMITTED" || len(n.Ledger.Address) != 70 {
+			t.Fatalf("measurement ledger state = %+v, want COMMITTED at a 70-character address", n.Ledger)
+		}
+	}
+
 	// Bob sees nothing of alice's, by any road.
 	aliceGSRN, aliceID := got.MeteringPoints.Nodes[0].Gsrn, got.MeteringPoints.Nodes[0].ID
 	_, r = p.post(t, bob, `query($g: String!, $id: ID!) {

@@ -1,14 +1,10 @@
 package app_test
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"math/big"
-	"net"
 	"testing"
 	"time"
 
@@ -19,30 +15,11 @@ import (
 	"github.com/originhub/originhub/internal/testkit"
 )
 
-// startWorker runs the API and the worker (with the stand-in ledger mounted on the same
-// server) on a random port; the listener exists first so the ledger URL is the real one.
+// startWorker runs the API and the worker, with the stand-in ledger mounted on the same
+// server.
 func startWorker(t *testing.T) *platform {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := testConfig(t, testkit.DatabaseURI(t), "HTTP_ADDR", ln.Addr().String(), "LEDGER_COMMIT_DELAY", "50ms", "GRAPHQL_MAX_DEPTH", "8")
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.RunRoles(ctx, app.Roles{API: true, Worker: true}, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("platform stopped with %v", err)
-		}
-		a.Close()
-	})
-	return &platform{app: a, url: "http://" + ln.Addr().String()}
+	return startRoles(t, testConfig(t, testkit.DatabaseURI(t), "LEDGER_COMMIT_DELAY", "50ms", "GRAPHQL_MAX_DEPTH", "12"), app.Roles{API: true, Worker: true})
 }
 
 // meteringPointWithHour gives userID a metering point with one measurement at begin.

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/originhub/originhub/internal/db"
 	"github.com/originhub/originhub/internal/eloverblik"
 )
 
@@ -48,8 +48,8 @@ func (r *Result) reject(format string, args ...any) {
 const copyBatch = 2048
 
 // IngestWindow imports one metering point's window; see IngestWindows.
-func IngestWindow(ctx context.Context, db *sql.DB, w Window, fetch Fetch) (Result, error) {
-	return IngestWindows(ctx, db, []Window{w}, fetch)
+func IngestWindow(ctx context.Context, sqlDB *sql.DB, w Window, fetch Fetch) (Result, error) {
+	return IngestWindows(ctx, sqlDB, []Window{w}, fetch)
 }
 
 // IngestWindows imports the windows of several metering points in one transaction: the
@@ -67,7 +67,7 @@ func IngestWindow(ctx context.Context, db *sql.DB, w Window, fetch Fetch) (Resul
 // Imports of the same metering point are serialised by advisory locks, taken in id order
 // so that concurrent batches cannot deadlock. The windows' partitions must exist
 // (EnsurePartitions).
-func IngestWindows(ctx context.Context, db *sql.DB, ws []Window, fetch Fetch) (Result, error) {
+func IngestWindows(ctx context.Context, sqlDB *sql.DB, ws []Window, fetch Fetch) (Result, error) {
 	if len(ws) == 0 {
 		return Result{}, nil
 	}
@@ -76,19 +76,10 @@ func IngestWindows(ctx context.Context, db *sql.DB, ws []Window, fetch Fetch) (R
 			return Result{}, fmt.Errorf("ingest %s: window %s..%s is not a non-empty span of whole hours", w.GSRN, w.From, w.To)
 		}
 	}
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return Result{}, fmt.Errorf("ingest: acquire connection: %w", err)
-	}
-	defer conn.Close()
 	var res Result
-	err = conn.Raw(func(driverConn any) error {
-		pc, ok := driverConn.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("driver connection is %T, want pgx stdlib", driverConn)
-		}
+	err := db.WithPgx(ctx, sqlDB, func(conn *pgx.Conn) error {
 		var err error
-		res, err = ingest(ctx, pc.Conn(), ws, fetch)
+		res, err = ingest(ctx, conn, ws, fetch)
 		return err
 	})
 	if err != nil {

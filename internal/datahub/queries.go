@@ -7,6 +7,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/originhub/originhub/internal/db"
 	"github.com/originhub/originhub/internal/relay"
 	"github.com/originhub/originhub/models"
 )
@@ -49,11 +50,7 @@ func (s *Service) MeteringPointsByIDs(ctx context.Context, userID int64, ids []i
 	if err := s.db.NewSelect().Model(&rows).Where("mp.user_id = ? AND mp.id IN (?)", userID, bun.In(ids)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("load metering points: %w", err)
 	}
-	out := make(map[int64]models.MeteringPoint, len(rows))
-	for _, r := range rows {
-		out[r.ID] = r
-	}
-	return out, nil
+	return db.Keyed(rows, func(m *models.MeteringPoint) int64 { return m.ID }), nil
 }
 
 // MeteringPointByGSRN returns the user's metering point with gsrn; ErrNotFound otherwise
@@ -241,11 +238,7 @@ func (s *Service) ImportJobsByIDs(ctx context.Context, userID int64, ids []int64
 	if err := s.db.NewSelect().Model(&rows).Where("ij.user_id = ? AND ij.id IN (?)", userID, bun.In(ids)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("load import jobs: %w", err)
 	}
-	out := make(map[int64]models.ImportJob, len(rows))
-	for _, r := range rows {
-		out[r.ID] = r
-	}
-	return out, nil
+	return db.Keyed(rows, func(j *models.ImportJob) int64 { return j.ID }), nil
 }
 
 // MeteringPointIDs lists the ids of the user's metering points.

@@ -122,3 +122,29 @@ func Ping(ctx context.Context, db *sql.DB, d time.Duration) error {
 	defer cancel()
 	return db.PingContext(ctx)
 }
+
+// WithPgx runs fn on one pooled connection as a native pgx connection, for what the
+// database/sql interface cannot do (COPY). The connection returns to the pool afterwards.
+func WithPgx(ctx context.Context, sqlDB *sql.DB, fn func(*pgx.Conn) error) error {
+	conn, err := sqlDB.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("acquire connection: %w", err)
+	}
+	defer conn.Close()
+	return conn.Raw(func(driverConn any) error {
+		pc, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("driver connection is %T, want pgx stdlib", driverConn)
+		}
+		return fn(pc.Conn())
+	})
+}
+
+// Keyed indexes rows by key, for loaders that answer a set of keys from one query.
+func Keyed[K comparable, T any](rows []T, key func(*T) K) map[K]T {
+	out := make(map[K]T, len(rows))
+	for i := range rows {
+		out[key(&rows[i])] = rows[i]
+	}
+	return out
+}

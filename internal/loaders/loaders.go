@@ -37,6 +37,7 @@ type Loaders struct {
 	ggo              *dataloadgen.Loader[int64, models.Ggo]
 	operation        *dataloadgen.Loader[int64, models.GgoOperation]
 	accountReference *dataloadgen.Loader[int64, string]
+	revision         *dataloadgen.Loader[account.HourKey, models.MeasurementRevision]
 }
 
 // A short wait: resolvers of one GraphQL level run together, so 1 ms gathers them without
@@ -63,6 +64,7 @@ func New(src Sources, v user.Viewer) *Loaders {
 			return src.Account.OperationsByIDs(ctx, v.UserID, ids)
 		}, opts...),
 		accountReference: dataloadgen.NewMappedLoader(src.Account.AccountReferences, opts...),
+		revision:         dataloadgen.NewMappedLoader(src.Account.Revisions, opts...),
 		measurementState: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []publish.HourKey) (map[publish.HourKey]models.MeasurementLedgerState, error) {
 			return src.Publications.ByHours(ctx, v.UserID, keys)
 		}, opts...),
@@ -135,4 +137,9 @@ func (l *Loaders) Operation(ctx context.Context, id int64) (models.GgoOperation,
 // AccountReference loads a user's account reference.
 func (l *Loaders) AccountReference(ctx context.Context, userID int64) (string, error) {
 	return l.accountReference.Load(ctx, userID)
+}
+
+// Revision loads the latest revision of a production hour; dataloadgen.ErrNotFound if none.
+func (l *Loaders) Revision(ctx context.Context, k account.HourKey) (models.MeasurementRevision, error) {
+	return l.revision.Load(ctx, k)
 }

@@ -9,8 +9,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
+
+	"github.com/originhub/originhub/internal/db"
 )
 
 // SumTolerancePPM is how far the shares of one sector-hour may sum from one whole: 0.1 %,
@@ -72,18 +73,10 @@ func (s *Store) Import(ctx context.Context, r io.Reader, opt ImportOptions) (Imp
 	if err != nil {
 		return ImportResult{}, err
 	}
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return ImportResult{}, fmt.Errorf("import mix: acquire connection: %w", err)
-	}
-	defer conn.Close()
 	var res ImportResult
-	err = conn.Raw(func(driverConn any) error {
-		pc, ok := driverConn.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("driver connection is %T, want pgx stdlib", driverConn)
-		}
-		res, err = importTx(ctx, pc.Conn(), rd, opt)
+	err = db.WithPgx(ctx, s.db.DB, func(conn *pgx.Conn) error {
+		var err error
+		res, err = importTx(ctx, conn, rd, opt)
 		return err
 	})
 	var verr *ValidationError

@@ -7,6 +7,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/originhub/originhub/internal/db"
 	"github.com/originhub/originhub/internal/relay"
 	"github.com/originhub/originhub/models"
 )
@@ -68,9 +69,5 @@ func (s *Service) ByKeys(ctx context.Context, keys []Key) (map[Key]models.Techno
 	if err := s.db.NewSelect().Model(&rows).Where("(t.technology_code, t.fuel_code) IN (?)", bun.In(pairs)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("load technologies: %w", err)
 	}
-	out := make(map[Key]models.Technology, len(rows))
-	for _, r := range rows {
-		out[Key{r.TechnologyCode, r.FuelCode}] = r
-	}
-	return out, nil
+	return db.Keyed(rows, func(t *models.Technology) Key { return Key{t.TechnologyCode, t.FuelCode} }), nil
 }

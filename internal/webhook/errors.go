@@ -3,13 +3,15 @@ package webhook
 import (
 	"errors"
 	"time"
+
+	"github.com/originhub/originhub/internal/input"
 )
 
 // Errors of the webhook service.
 var (
 	ErrNotFound     = errors.New("not found")
 	ErrConflict     = errors.New("conflict")
-	ErrInvalidInput = errors.New("invalid input")
+	ErrInvalidInput = input.ErrInvalid
 	// ErrForbiddenTarget is returned (and wrapped in attempt errors) when a URL points at a
 	// loopback, private or link-local address and such targets are not allowed.
 	ErrForbiddenTarget = errors.New("target address is loopback, private or link-local")
@@ -21,10 +23,7 @@ var (
 )
 
 // InputError says which input was wrong and why; it matches ErrInvalidInput.
-type InputError struct{ Field, Message string }
-
-func (e *InputError) Error() string        { return e.Field + ": " + e.Message }
-func (e *InputError) Is(target error) bool { return target == ErrInvalidInput }
+type InputError = input.Error
 
 // ConflictError says why an input conflicts with existing state; it matches ErrConflict.
 type ConflictError struct{ Field, Message string }

@@ -49,7 +49,11 @@ func (s *Service) Subscribe(ctx context.Context, userID int64, in SubscribeInput
 	}
 	sub := models.WebhookSubscription{UserID: userID, Event: in.Event, URL: u.String(), CreatedAt: s.clock()}
 	if in.Secret != "" {
-		sub.SecretSealed = s.seal.seal(in.Secret, userID)
+		sealed, err := s.seal.seal(in.Secret, userID)
+		if err != nil {
+			return models.WebhookSubscription{}, err
+		}
+		sub.SecretSealed = sealed
 	}
 	// DO NOTHING instead of catching 23505: a duplicate is an expected answer, not an error.
 	res, err := s.db.NewInsert().Model(&sub).

@@ -11,6 +11,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/originhub/originhub/internal/db"
 	"github.com/originhub/originhub/internal/relay"
 	"github.com/originhub/originhub/models"
 )
@@ -65,11 +66,7 @@ func (s *Store) ByIDs(ctx context.Context, userID int64, ids []string) (map[stri
 	if err != nil {
 		return nil, fmt.Errorf("load ledger batches: %w", err)
 	}
-	out := make(map[string]models.LedgerBatch, len(rows))
-	for _, r := range rows {
-		out[r.ID] = r
-	}
-	return out, nil
+	return db.Keyed(rows, func(b *models.LedgerBatch) string { return b.ID }), nil
 }
 
 // Event tells subscribers that a batch changed; they reload it.

@@ -389,6 +389,13 @@ func TestConcurrentOperationsNeverDoubleSpend(t *testing.T) {
 	if got := w.sum(t, "user_id = ? AND state = 'STORED'", w.bob.ID); got != transferred {
 		t.Fatalf("bob holds %d Wh, the successful transfers sent %d", got, transferred)
 	}
+	var failed []models.GgoOperation
+	_ = w.p.app.DB.NewSelect().Model(&failed).Where("user_id = ? AND state <> 'COMMITTED'", w.alice.ID).Scan(ctx)
+	for _, f := range failed {
+		// The database's checks must be as strict as the ledger's: an accepted operation
+		// that the ledger refuses means a cap or a lock let something through.
+		t.Errorf("operation %d (%s, %d Wh) ended %s: %v", f.ID, f.Kind, f.AmountWh, f.State, deref(f.Error))
+	}
 	if got := w.sum(t, "retire_metering_point_id = ? AND state = 'RETIRED'", w.consMP); got != retired || retired > 4000 {
 		t.Fatalf("retired %d Wh, the successful retires claimed %d (cap 4000)", got, retired)
 	}
@@ -521,4 +528,12 @@ func TestTransferAnnouncedBySignedWebhooks(t *testing.T) {
 	if err := webhook.Verify(bobSecret, com.ts, com.body, com.sig, time.Minute); err == nil {
 		t.Fatal("a signature verified with the wrong secret")
 	}
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }

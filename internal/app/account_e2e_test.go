@@ -451,6 +451,15 @@ func TestAccountsAreTenantScoped(t *testing.T) {
 	if !strings.Contains(string(r.Data["transferGgos"]), `"available":100`) {
 		t.Fatalf("transferGgos shortage = %s %+v", r.Data["transferGgos"], r.Errors)
 	}
+	// By account id (User.id) as well as by reference.
+	_, r = w.p.post(t, bob, `{ me { id } }`, nil)
+	var bobMe struct{ Me struct{ ID string } }
+	mustData(t, r, &bobMe)
+	_, r = w.p.post(t, alice, `mutation($to: String!) { transferGgos(input: {amount: 40, recipient: $to}) { operation { amount } userErrors { message } } }`,
+		map[string]any{"to": bobMe.Me.ID})
+	if !strings.Contains(string(r.Data["transferGgos"]), `"amount":40`) {
+		t.Fatalf("transfer by account id = %s %+v", r.Data["transferGgos"], r.Errors)
+	}
 }
 
 func TestExpiredGgosCannotMove(t *testing.T) {

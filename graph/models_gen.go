@@ -39,6 +39,10 @@ type ComposeTransferInput struct {
 	Reference *string          `json:"reference,omitempty"`
 }
 
+type CreateDisclosureInput struct {
+	Settings *DisclosureSettingsInput `json:"settings"`
+}
+
 type CreateWebhookSubscriptionInput struct {
 	Event models.WebhookEvent `json:"event"`
 	// An absolute http(s) URL without credentials, at most 2048 characters.
@@ -53,6 +57,87 @@ type CreateWebhookSubscriptionPayload struct {
 	UserErrors []UserError `json:"userErrors"`
 }
 
+// An eco declaration of the caller's consumption: the individual declaration (retired GGOs,
+// then the residual mix), the general (grid) declaration of the same consumption, the 24/7
+// matched share, and every hour that lacked mix data.
+type Declaration struct {
+	Begin      time.Time             `json:"begin"`
+	End        time.Time             `json:"end"`
+	TimeZone   string                `json:"timeZone"`
+	Resolution DeclarationResolution `json:"resolution"`
+	// The declared consumption metering points.
+	Gsrn         []string            `json:"gsrn"`
+	Individual   *DeclarationSummary `json:"individual"`
+	General      *DeclarationSummary `json:"general"`
+	Periods      []DeclarationPeriod `json:"periods"`
+	MissingHours []MissingMixHour    `json:"missingHours"`
+	// Download links (CSV with one row per sector-hour; PDF report). They are signed for the
+	// caller and expire after a few minutes; with an Authorization header the same paths work
+	// without the signature parameters.
+	CSVURL string `json:"csvUrl"`
+	PDFURL string `json:"pdfUrl"`
+}
+
+type DeclarationFilter struct {
+	// The caller's consumption metering points; all of them when left out.
+	Gsrn []string `json:"gsrn,omitempty"`
+	// The declared range, whole UTC hours; gte and lt are both required (at most five years).
+	Begin *TimeRange `json:"begin"`
+}
+
+// A declaration totalled over one period.
+type DeclarationPeriod struct {
+	// The period's first instant (cut in the requested time zone); null for ALL.
+	Begin *time.Time `json:"begin,omitempty"`
+	// Sector-hours with data in the period.
+	Hours      int                 `json:"hours"`
+	Individual *DeclarationSummary `json:"individual"`
+	General    *DeclarationSummary `json:"general"`
+}
+
+// Totals of an individual or general declaration. The individual one declares the
+// consumption with the GGOs retired to it first, then the residual mix; the general one with
+// the grid mix. The technology amounts sum exactly to consumed.
+type DeclarationSummary struct {
+	Consumed models.WattHours `json:"consumed"`
+	// GGOs retired to the consumption (committed retirements), excess included.
+	Retired models.WattHours `json:"retired"`
+	// Σ per sector and hour of min(retired, consumed).
+	Matched models.WattHours `json:"matched"`
+	// Retired above an hour's consumption: not declared.
+	Excess models.WattHours `json:"excess"`
+	// Energy in hours without any mix data, declared as Unknown without emissions.
+	Undeclared models.WattHours `json:"undeclared"`
+	// 24/7 matched share: matched / consumed, 6 decimals; null when nothing was consumed.
+	MatchedShare *string `json:"matchedShare,omitempty"`
+	// Emissions in g CO2-eq, 6 decimals (exact).
+	EmissionsGrams string `json:"emissionsGrams"`
+	// g CO2-eq per declared kWh, 3 decimals; null when nothing was declared.
+	EmissionsPerKwh *string                 `json:"emissionsPerKwh,omitempty"`
+	Technologies    []DeclarationTechnology `json:"technologies"`
+}
+
+// One technology in a declaration. Shares and emissions are exact decimals computed with
+// integer arithmetic, given as strings so that no float rounding shows.
+type DeclarationTechnology struct {
+	// A technology label (e.g. Wind), or Unknown for energy in hours without any mix data.
+	Technology string           `json:"technology"`
+	Amount     models.WattHours `json:"amount"`
+	// Fraction of the consumption, 6 decimals (e.g. 0.250000); null when nothing was consumed.
+	Share *string `json:"share,omitempty"`
+	// Emissions in g CO2-eq, 6 decimals (exact).
+	EmissionsGrams string `json:"emissionsGrams"`
+}
+
+type DeleteDisclosureInput struct {
+	ID string `json:"id"`
+}
+
+type DeleteDisclosurePayload struct {
+	DeletedID  *string     `json:"deletedId,omitempty"`
+	UserErrors []UserError `json:"userErrors"`
+}
+
 type DeleteWebhookSubscriptionInput struct {
 	ID string `json:"id"`
 }
@@ -60,6 +145,57 @@ type DeleteWebhookSubscriptionInput struct {
 type DeleteWebhookSubscriptionPayload struct {
 	DeletedID  *string     `json:"deletedId,omitempty"`
 	UserErrors []UserError `json:"userErrors"`
+}
+
+type DisclosureBucket struct {
+	Begin time.Time `json:"begin"`
+	// Null in share-only mode.
+	Consumed *models.WattHours `json:"consumed,omitempty"`
+	// GGOs retired to the consumption; null in share-only mode.
+	Retired *models.WattHours `json:"retired,omitempty"`
+	// Σ per point and hour of min(retired, consumed); null in share-only mode.
+	Matched *models.WattHours `json:"matched,omitempty"`
+	// matched / consumed, 6 decimals; null when nothing was consumed.
+	CoveredShare *string `json:"coveredShare,omitempty"`
+	// 1 − coveredShare: the share left uncovered, 6 decimals; null when nothing was consumed.
+	UncoveredShare *string `json:"uncoveredShare,omitempty"`
+	// The technology mix of the GGOs retired in the bucket.
+	Technologies []DisclosureTechnology `json:"technologies"`
+}
+
+type DisclosurePayload struct {
+	Disclosure *models.Disclosure `json:"disclosure,omitempty"`
+	UserErrors []UserError        `json:"userErrors"`
+}
+
+type DisclosureSeries struct {
+	// Null unless the owner shows GSRNs.
+	Gsrn *string `json:"gsrn,omitempty"`
+	// Null unless the owner shows addresses.
+	Address *string            `json:"address,omitempty"`
+	Buckets []DisclosureBucket `json:"buckets"`
+}
+
+type DisclosureSettingsInput struct {
+	Name        string  `json:"name"`
+	Description *string `json:"description,omitempty"`
+	// The disclosed period, whole UTC hours (at most five years).
+	Begin *TimeRange `json:"begin"`
+	// Your consumption metering points.
+	Gsrn             []string                    `json:"gsrn"`
+	MaxResolution    models.DisclosureResolution `json:"maxResolution"`
+	PerMeteringPoint bool                        `json:"perMeteringPoint"`
+	ShowGsrn         *bool                       `json:"showGsrn,omitempty"`
+	ShowAddress      *bool                       `json:"showAddress,omitempty"`
+	ShareOnly        *bool                       `json:"shareOnly,omitempty"`
+}
+
+type DisclosureTechnology struct {
+	Technology string `json:"technology"`
+	// Null in share-only mode.
+	Amount *models.WattHours `json:"amount,omitempty"`
+	// Share of the GGOs retired in the bucket, 6 decimals.
+	Share string `json:"share"`
 }
 
 type GgoFilter struct {
@@ -112,7 +248,36 @@ type MeteringPointFilter struct {
 	Technology *string `json:"technology,omitempty"`
 }
 
+// A sector-hour of the declaration without hourly mix data.
+type MissingMixHour struct {
+	Hour     time.Time     `json:"hour"`
+	Sector   models.Sector `json:"sector"`
+	Kind     EnergyMixKind `json:"kind"`
+	Fallback MixFallback   `json:"fallback"`
+}
+
 type Mutation struct {
+}
+
+// A disclosure as anyone may read it. Series are per metering point or one aggregate as the
+// owner chose; a point's GSRN and address appear only when the owner shows them; in share-only
+// mode every absolute amount is null and only shares are given.
+type PublicDisclosure struct {
+	ID            string                      `json:"id"`
+	Description   string                      `json:"description"`
+	Begin         time.Time                   `json:"begin"`
+	End           time.Time                   `json:"end"`
+	State         models.DisclosureState      `json:"state"`
+	MaxResolution models.DisclosureResolution `json:"maxResolution"`
+	// The resolution of the series: the requested one, never finer than maxResolution.
+	Resolution models.DisclosureResolution `json:"resolution"`
+	TimeZone   string                      `json:"timeZone"`
+	ShareOnly  bool                        `json:"shareOnly"`
+	Series     []DisclosureSeries          `json:"series"`
+	// CSV of the series at this resolution, for anyone (no token needed).
+	CSVURL string `json:"csvUrl"`
+	// PDF report (chart of the coverage and tables) at this resolution, for anyone.
+	PDFURL string `json:"pdfUrl"`
 }
 
 type Query struct {
@@ -146,6 +311,35 @@ type StartElOverblikOnboardingPayload struct {
 	UserErrors []UserError `json:"userErrors"`
 }
 
+// Public totals (no authentication). A total is published only when at least
+// minimumContributors distinct users contribute to it; smaller groups are left out and
+// counted in suppressed. See docs/statistics.md for what is public and why.
+type Statistics struct {
+	Begin               time.Time         `json:"begin"`
+	End                 time.Time         `json:"end"`
+	MinimumContributors int               `json:"minimumContributors"`
+	Suppressed          int               `json:"suppressed"`
+	Points              []StatisticsPoint `json:"points"`
+}
+
+type StatisticsFilter struct {
+	// Widened to whole buckets of the resolution in timeZone.
+	Begin  *TimeRange      `json:"begin"`
+	Sector []models.Sector `json:"sector,omitempty"`
+	// Technology labels, e.g. Wind.
+	Technology []string         `json:"technology,omitempty"`
+	Kind       []StatisticsKind `json:"kind,omitempty"`
+}
+
+type StatisticsPoint struct {
+	Begin  time.Time      `json:"begin"`
+	Kind   StatisticsKind `json:"kind"`
+	Sector models.Sector  `json:"sector"`
+	// Null for consumption.
+	Technology *string          `json:"technology,omitempty"`
+	Amount     models.WattHours `json:"amount"`
+}
+
 type Subscription struct {
 }
 
@@ -165,7 +359,7 @@ type TimeRange struct {
 type TransferGgosInput struct {
 	// How much to send, in Wh.
 	Amount models.WattHours `json:"amount"`
-	// The recipient's account reference (User.accountReference).
+	// The recipient's account reference (User.accountReference) or account id (User.id).
 	Recipient string `json:"recipient"`
 	// Which GGOs may be used (state is ignored: only STORED ones move).
 	Where *GgoFilter `json:"where,omitempty"`
@@ -173,6 +367,11 @@ type TransferGgosInput struct {
 	Reference *string `json:"reference,omitempty"`
 	// Repeating a key returns the first operation instead of transferring twice.
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
+type UpdateDisclosureInput struct {
+	ID       string                   `json:"id"`
+	Settings *DisclosureSettingsInput `json:"settings"`
 }
 
 // A field of the input that the operation refused, and why.
@@ -188,6 +387,123 @@ type WebhookDeliveryFilter struct {
 	Event          *models.WebhookEvent         `json:"event,omitempty"`
 	State          *models.WebhookDeliveryState `json:"state,omitempty"`
 	SubscriptionID *string                      `json:"subscriptionId,omitempty"`
+}
+
+// How long the periods of a declaration are; ALL totals the whole range in one period.
+type DeclarationResolution string
+
+const (
+	DeclarationResolutionHour  DeclarationResolution = "HOUR"
+	DeclarationResolutionDay   DeclarationResolution = "DAY"
+	DeclarationResolutionMonth DeclarationResolution = "MONTH"
+	DeclarationResolutionYear  DeclarationResolution = "YEAR"
+	DeclarationResolutionAll   DeclarationResolution = "ALL"
+)
+
+var AllDeclarationResolution = []DeclarationResolution{
+	DeclarationResolutionHour,
+	DeclarationResolutionDay,
+	DeclarationResolutionMonth,
+	DeclarationResolutionYear,
+	DeclarationResolutionAll,
+}
+
+func (e DeclarationResolution) IsValid() bool {
+	switch e {
+	case DeclarationResolutionHour, DeclarationResolutionDay, DeclarationResolutionMonth, DeclarationResolutionYear, DeclarationResolutionAll:
+		return true
+	}
+	return false
+}
+
+func (e DeclarationResolution) String() string {
+	return string(e)
+}
+
+func (e *DeclarationResolution) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DeclarationResolution(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DeclarationResolution", str)
+	}
+	return nil
+}
+
+func (e DeclarationResolution) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *DeclarationResolution) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DeclarationResolution) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type EnergyMixKind string
+
+const (
+	EnergyMixKindResidual EnergyMixKind = "RESIDUAL"
+	EnergyMixKindGrid     EnergyMixKind = "GRID"
+)
+
+var AllEnergyMixKind = []EnergyMixKind{
+	EnergyMixKindResidual,
+	EnergyMixKindGrid,
+}
+
+func (e EnergyMixKind) IsValid() bool {
+	switch e {
+	case EnergyMixKindResidual, EnergyMixKindGrid:
+		return true
+	}
+	return false
+}
+
+func (e EnergyMixKind) String() string {
+	return string(e)
+}
+
+func (e *EnergyMixKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = EnergyMixKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid EnergyMixKind", str)
+	}
+	return nil
+}
+
+func (e EnergyMixKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *EnergyMixKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e EnergyMixKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 type GgoGroupBy string
@@ -308,6 +624,63 @@ func (e MeasurementGroupBy) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+type MixFallback string
+
+const (
+	// The sector's default mix declared the hour (see docs/residual-mix.md).
+	MixFallbackDefault MixFallback = "DEFAULT"
+	// No data at all: the energy is declared Unknown, without emissions.
+	MixFallbackNone MixFallback = "NONE"
+)
+
+var AllMixFallback = []MixFallback{
+	MixFallbackDefault,
+	MixFallbackNone,
+}
+
+func (e MixFallback) IsValid() bool {
+	switch e {
+	case MixFallbackDefault, MixFallbackNone:
+		return true
+	}
+	return false
+}
+
+func (e MixFallback) String() string {
+	return string(e)
+}
+
+func (e *MixFallback) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = MixFallback(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid MixFallback", str)
+	}
+	return nil
+}
+
+func (e MixFallback) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *MixFallback) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e MixFallback) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 type Resolution string
 
 const (
@@ -362,6 +735,69 @@ func (e *Resolution) UnmarshalJSON(b []byte) error {
 }
 
 func (e Resolution) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type StatisticsKind string
+
+const (
+	// Measured production.
+	StatisticsKindProduction StatisticsKind = "PRODUCTION"
+	// Measured consumption (no technology).
+	StatisticsKindConsumption StatisticsKind = "CONSUMPTION"
+	// GGOs issued (committed), whatever became of them later.
+	StatisticsKindIssued StatisticsKind = "ISSUED"
+	// GGOs retired to consumption (committed).
+	StatisticsKindRetired StatisticsKind = "RETIRED"
+)
+
+var AllStatisticsKind = []StatisticsKind{
+	StatisticsKindProduction,
+	StatisticsKindConsumption,
+	StatisticsKindIssued,
+	StatisticsKindRetired,
+}
+
+func (e StatisticsKind) IsValid() bool {
+	switch e {
+	case StatisticsKindProduction, StatisticsKindConsumption, StatisticsKindIssued, StatisticsKindRetired:
+		return true
+	}
+	return false
+}
+
+func (e StatisticsKind) String() string {
+	return string(e)
+}
+
+func (e *StatisticsKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = StatisticsKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid StatisticsKind", str)
+	}
+	return nil
+}
+
+func (e StatisticsKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *StatisticsKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e StatisticsKind) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

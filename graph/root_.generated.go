@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/originhub/originhub/models"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -57,9 +58,99 @@ type ComplexityRoot struct {
 		UserErrors   func(childComplexity int) int
 	}
 
+	Declaration struct {
+		Begin        func(childComplexity int) int
+		CSVURL       func(childComplexity int) int
+		End          func(childComplexity int) int
+		General      func(childComplexity int) int
+		Gsrn         func(childComplexity int) int
+		Individual   func(childComplexity int) int
+		MissingHours func(childComplexity int) int
+		PDFURL       func(childComplexity int) int
+		Periods      func(childComplexity int) int
+		Resolution   func(childComplexity int) int
+		TimeZone     func(childComplexity int) int
+	}
+
+	DeclarationPeriod struct {
+		Begin      func(childComplexity int) int
+		General    func(childComplexity int) int
+		Hours      func(childComplexity int) int
+		Individual func(childComplexity int) int
+	}
+
+	DeclarationSummary struct {
+		Consumed        func(childComplexity int) int
+		EmissionsGrams  func(childComplexity int) int
+		EmissionsPerKwh func(childComplexity int) int
+		Excess          func(childComplexity int) int
+		Matched         func(childComplexity int) int
+		MatchedShare    func(childComplexity int) int
+		Retired         func(childComplexity int) int
+		Technologies    func(childComplexity int) int
+		Undeclared      func(childComplexity int) int
+	}
+
+	DeclarationTechnology struct {
+		Amount         func(childComplexity int) int
+		EmissionsGrams func(childComplexity int) int
+		Share          func(childComplexity int) int
+		Technology     func(childComplexity int) int
+	}
+
+	DeleteDisclosurePayload struct {
+		DeletedID  func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	DeleteWebhookSubscriptionPayload struct {
 		DeletedID  func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	Disclosure struct {
+		Begin            func(childComplexity int) int
+		CompiledAt       func(childComplexity int) int
+		CreatedAt        func(childComplexity int) int
+		Description      func(childComplexity int) int
+		End              func(childComplexity int) int
+		Error            func(childComplexity int) int
+		GSRNs            func(childComplexity int) int
+		MaxResolution    func(childComplexity int) int
+		Name             func(childComplexity int) int
+		PerMeteringPoint func(childComplexity int) int
+		PublicID         func(childComplexity int) int
+		ShareOnly        func(childComplexity int) int
+		ShowAddress      func(childComplexity int) int
+		ShowGsrn         func(childComplexity int) int
+		State            func(childComplexity int) int
+	}
+
+	DisclosureBucket struct {
+		Begin          func(childComplexity int) int
+		Consumed       func(childComplexity int) int
+		CoveredShare   func(childComplexity int) int
+		Matched        func(childComplexity int) int
+		Retired        func(childComplexity int) int
+		Technologies   func(childComplexity int) int
+		UncoveredShare func(childComplexity int) int
+	}
+
+	DisclosurePayload struct {
+		Disclosure func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	DisclosureSeries struct {
+		Address func(childComplexity int) int
+		Buckets func(childComplexity int) int
+		Gsrn    func(childComplexity int) int
+	}
+
+	DisclosureTechnology struct {
+		Amount     func(childComplexity int) int
+		Share      func(childComplexity int) int
+		Technology func(childComplexity int) int
 	}
 
 	ElOverblikLink struct {
@@ -275,15 +366,25 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	MissingMixHour struct {
+		Fallback func(childComplexity int) int
+		Hour     func(childComplexity int) int
+		Kind     func(childComplexity int) int
+		Sector   func(childComplexity int) int
+	}
+
 	Mutation struct {
 		ComposeGgo                func(childComplexity int, input ComposeGgoInput) int
+		CreateDisclosure          func(childComplexity int, input CreateDisclosureInput) int
 		CreateWebhookSubscription func(childComplexity int, input CreateWebhookSubscriptionInput) int
+		DeleteDisclosure          func(childComplexity int, input DeleteDisclosureInput) int
 		DeleteWebhookSubscription func(childComplexity int, input DeleteWebhookSubscriptionInput) int
 		ImportMeasurements        func(childComplexity int, input ImportMeasurementsInput) int
 		RedeliverWebhook          func(childComplexity int, input RedeliverWebhookInput) int
 		RetireGgos                func(childComplexity int, input RetireGgosInput) int
 		StartElOverblikOnboarding func(childComplexity int) int
 		TransferGgos              func(childComplexity int, input TransferGgosInput) int
+		UpdateDisclosure          func(childComplexity int, input UpdateDisclosureInput) int
 	}
 
 	PageInfo struct {
@@ -293,8 +394,26 @@ type ComplexityRoot struct {
 		StartCursor     func(childComplexity int) int
 	}
 
+	PublicDisclosure struct {
+		Begin         func(childComplexity int) int
+		CSVURL        func(childComplexity int) int
+		Description   func(childComplexity int) int
+		End           func(childComplexity int) int
+		ID            func(childComplexity int) int
+		MaxResolution func(childComplexity int) int
+		PDFURL        func(childComplexity int) int
+		Resolution    func(childComplexity int) int
+		Series        func(childComplexity int) int
+		ShareOnly     func(childComplexity int) int
+		State         func(childComplexity int) int
+		TimeZone      func(childComplexity int) int
+	}
+
 	Query struct {
 		AvailableAmount      func(childComplexity int, where *GgoFilter) int
+		Declaration          func(childComplexity int, where DeclarationFilter, timeZone *string, resolution *DeclarationResolution) int
+		Disclosure           func(childComplexity int, id string, resolution *models.DisclosureResolution, begin *TimeRange, timeZone *string) int
+		Disclosures          func(childComplexity int) int
 		EloverblikLink       func(childComplexity int) int
 		GgoOperations        func(childComplexity int, first *int, after *string, last *int, before *string) int
 		GgoSummary           func(childComplexity int, where *GgoFilter, resolution Resolution, groupBy []GgoGroupBy, fillGaps *bool, timeZone *string) int
@@ -308,6 +427,7 @@ type ComplexityRoot struct {
 		MeteringPoints       func(childComplexity int, where *MeteringPointFilter, first *int, after *string, last *int, before *string) int
 		Node                 func(childComplexity int, id string) int
 		Nodes                func(childComplexity int, ids []string) int
+		Statistics           func(childComplexity int, where StatisticsFilter, resolution Resolution, timeZone *string) int
 		Technologies         func(childComplexity int, where *TechnologyFilter, first *int, after *string, last *int, before *string) int
 		TechnologyLabels     func(childComplexity int) int
 		WebhookDeliveries    func(childComplexity int, where *WebhookDeliveryFilter, first *int, after *string, last *int, before *string) int
@@ -322,6 +442,22 @@ type ComplexityRoot struct {
 	StartElOverblikOnboardingPayload struct {
 		URL        func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	Statistics struct {
+		Begin               func(childComplexity int) int
+		End                 func(childComplexity int) int
+		MinimumContributors func(childComplexity int) int
+		Points              func(childComplexity int) int
+		Suppressed          func(childComplexity int) int
+	}
+
+	StatisticsPoint struct {
+		Amount     func(childComplexity int) int
+		Begin      func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		Sector     func(childComplexity int) int
+		Technology func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -484,6 +620,191 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreateWebhookSubscriptionPayload.UserErrors(childComplexity), true
 
+	case "Declaration.begin":
+		if e.ComplexityRoot.Declaration.Begin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Declaration.Begin(childComplexity), true
+	case "Declaration.csvUrl":
+		if e.ComplexityRoot.Declaration.CSVURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Declaration.CSVURL(childComplexity), true
+	case "Declaration.end":
+		if e.ComplexityRoot.Declaration.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Declaration.End(childComplexity), true
+	case "Declaration.general":
+		if e.ComplexityRoot.Declaration.General == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Declaration.General(childComplexity), true
+	case "Declaration.gsrn":
+		if e.ComplexityRoot.Declaration.Gsrn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Declaration.Gsrn(childComplexity), true
+	case "Declaration.individual":
+		if e.ComplexityRoot.Declaration.Individual == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Declaration.Individual(childComplexity), true
+	case "Declaration.missingHours":
+		if e.ComplexityRoot.Declaration.MissingHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Declaration.MissingHours(childComplexity), true
+	case "Declaration.pdfUrl":
+		if e.ComplexityRoot.Declaration.PDFURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Declaration.PDFURL(childComplexity), true
+	case "Declaration.periods":
+		if e.ComplexityRoot.Declaration.Periods == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Declaration.Periods(childComplexity), true
+	case "Declaration.resolution":
+		if e.ComplexityRoot.Declaration.Resolution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Declaration.Resolution(childComplexity), true
+	case "Declaration.timeZone":
+		if e.ComplexityRoot.Declaration.TimeZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Declaration.TimeZone(childComplexity), true
+
+	case "DeclarationPeriod.begin":
+		if e.ComplexityRoot.DeclarationPeriod.Begin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationPeriod.Begin(childComplexity), true
+	case "DeclarationPeriod.general":
+		if e.ComplexityRoot.DeclarationPeriod.General == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationPeriod.General(childComplexity), true
+	case "DeclarationPeriod.hours":
+		if e.ComplexityRoot.DeclarationPeriod.Hours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationPeriod.Hours(childComplexity), true
+	case "DeclarationPeriod.individual":
+		if e.ComplexityRoot.DeclarationPeriod.Individual == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationPeriod.Individual(childComplexity), true
+
+	case "DeclarationSummary.consumed":
+		if e.ComplexityRoot.DeclarationSummary.Consumed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationSummary.Consumed(childComplexity), true
+	case "DeclarationSummary.emissionsGrams":
+		if e.ComplexityRoot.DeclarationSummary.EmissionsGrams == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationSummary.EmissionsGrams(childComplexity), true
+	case "DeclarationSummary.emissionsPerKwh":
+		if e.ComplexityRoot.DeclarationSummary.EmissionsPerKwh == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationSummary.EmissionsPerKwh(childComplexity), true
+	case "DeclarationSummary.excess":
+		if e.ComplexityRoot.DeclarationSummary.Excess == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationSummary.Excess(childComplexity), true
+	case "DeclarationSummary.matched":
+		if e.ComplexityRoot.DeclarationSummary.Matched == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationSummary.Matched(childComplexity), true
+	case "DeclarationSummary.matchedShare":
+		if e.ComplexityRoot.DeclarationSummary.MatchedShare == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationSummary.MatchedShare(childComplexity), true
+	case "DeclarationSummary.retired":
+		if e.ComplexityRoot.DeclarationSummary.Retired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationSummary.Retired(childComplexity), true
+	case "DeclarationSummary.technologies":
+		if e.ComplexityRoot.DeclarationSummary.Technologies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationSummary.Technologies(childComplexity), true
+	case "DeclarationSummary.undeclared":
+		if e.ComplexityRoot.DeclarationSummary.Undeclared == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationSummary.Undeclared(childComplexity), true
+
+	case "DeclarationTechnology.amount":
+		if e.ComplexityRoot.DeclarationTechnology.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationTechnology.Amount(childComplexity), true
+	case "DeclarationTechnology.emissionsGrams":
+		if e.ComplexityRoot.DeclarationTechnology.EmissionsGrams == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationTechnology.EmissionsGrams(childComplexity), true
+	case "DeclarationTechnology.share":
+		if e.ComplexityRoot.DeclarationTechnology.Share == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationTechnology.Share(childComplexity), true
+	case "DeclarationTechnology.technology":
+		if e.ComplexityRoot.DeclarationTechnology.Technology == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationTechnology.Technology(childComplexity), true
+
+	case "DeleteDisclosurePayload.deletedId":
+		if e.ComplexityRoot.DeleteDisclosurePayload.DeletedID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteDisclosurePayload.DeletedID(childComplexity), true
+	case "DeleteDisclosurePayload.userErrors":
+		if e.ComplexityRoot.DeleteDisclosurePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteDisclosurePayload.UserErrors(childComplexity), true
+
 	case "DeleteWebhookSubscriptionPayload.deletedId":
 		if e.ComplexityRoot.DeleteWebhookSubscriptionPayload.DeletedID == nil {
 			break
@@ -496,6 +817,191 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeleteWebhookSubscriptionPayload.UserErrors(childComplexity), true
+
+	case "Disclosure.begin":
+		if e.ComplexityRoot.Disclosure.Begin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Disclosure.Begin(childComplexity), true
+	case "Disclosure.compiledAt":
+		if e.ComplexityRoot.Disclosure.CompiledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Disclosure.CompiledAt(childComplexity), true
+	case "Disclosure.createdAt":
+		if e.ComplexityRoot.Disclosure.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Disclosure.CreatedAt(childComplexity), true
+	case "Disclosure.description":
+		if e.ComplexityRoot.Disclosure.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Disclosure.Description(childComplexity), true
+	case "Disclosure.end":
+		if e.ComplexityRoot.Disclosure.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Disclosure.End(childComplexity), true
+	case "Disclosure.error":
+		if e.ComplexityRoot.Disclosure.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Disclosure.Error(childComplexity), true
+	case "Disclosure.gsrn":
+		if e.ComplexityRoot.Disclosure.GSRNs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Disclosure.GSRNs(childComplexity), true
+	case "Disclosure.maxResolution":
+		if e.ComplexityRoot.Disclosure.MaxResolution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Disclosure.MaxResolution(childComplexity), true
+	case "Disclosure.name":
+		if e.ComplexityRoot.Disclosure.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Disclosure.Name(childComplexity), true
+	case "Disclosure.perMeteringPoint":
+		if e.ComplexityRoot.Disclosure.PerMeteringPoint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Disclosure.PerMeteringPoint(childComplexity), true
+	case "Disclosure.id":
+		if e.ComplexityRoot.Disclosure.PublicID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Disclosure.PublicID(childComplexity), true
+	case "Disclosure.shareOnly":
+		if e.ComplexityRoot.Disclosure.ShareOnly == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Disclosure.ShareOnly(childComplexity), true
+	case "Disclosure.showAddress":
+		if e.ComplexityRoot.Disclosure.ShowAddress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Disclosure.ShowAddress(childComplexity), true
+	case "Disclosure.showGsrn":
+		if e.ComplexityRoot.Disclosure.ShowGsrn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Disclosure.ShowGsrn(childComplexity), true
+	case "Disclosure.state":
+		if e.ComplexityRoot.Disclosure.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Disclosure.State(childComplexity), true
+
+	case "DisclosureBucket.begin":
+		if e.ComplexityRoot.DisclosureBucket.Begin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisclosureBucket.Begin(childComplexity), true
+	case "DisclosureBucket.consumed":
+		if e.ComplexityRoot.DisclosureBucket.Consumed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisclosureBucket.Consumed(childComplexity), true
+	case "DisclosureBucket.coveredShare":
+		if e.ComplexityRoot.DisclosureBucket.CoveredShare == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisclosureBucket.CoveredShare(childComplexity), true
+	case "DisclosureBucket.matched":
+		if e.ComplexityRoot.DisclosureBucket.Matched == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisclosureBucket.Matched(childComplexity), true
+	case "DisclosureBucket.retired":
+		if e.ComplexityRoot.DisclosureBucket.Retired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisclosureBucket.Retired(childComplexity), true
+	case "DisclosureBucket.technologies":
+		if e.ComplexityRoot.DisclosureBucket.Technologies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisclosureBucket.Technologies(childComplexity), true
+	case "DisclosureBucket.uncoveredShare":
+		if e.ComplexityRoot.DisclosureBucket.UncoveredShare == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisclosureBucket.UncoveredShare(childComplexity), true
+
+	case "DisclosurePayload.disclosure":
+		if e.ComplexityRoot.DisclosurePayload.Disclosure == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisclosurePayload.Disclosure(childComplexity), true
+	case "DisclosurePayload.userErrors":
+		if e.ComplexityRoot.DisclosurePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisclosurePayload.UserErrors(childComplexity), true
+
+	case "DisclosureSeries.address":
+		if e.ComplexityRoot.DisclosureSeries.Address == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisclosureSeries.Address(childComplexity), true
+	case "DisclosureSeries.buckets":
+		if e.ComplexityRoot.DisclosureSeries.Buckets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisclosureSeries.Buckets(childComplexity), true
+	case "DisclosureSeries.gsrn":
+		if e.ComplexityRoot.DisclosureSeries.Gsrn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisclosureSeries.Gsrn(childComplexity), true
+
+	case "DisclosureTechnology.amount":
+		if e.ComplexityRoot.DisclosureTechnology.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisclosureTechnology.Amount(childComplexity), true
+	case "DisclosureTechnology.share":
+		if e.ComplexityRoot.DisclosureTechnology.Share == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisclosureTechnology.Share(childComplexity), true
+	case "DisclosureTechnology.technology":
+		if e.ComplexityRoot.DisclosureTechnology.Technology == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisclosureTechnology.Technology(childComplexity), true
 
 	case "ElOverblikLink.grantedAt":
 		if e.ComplexityRoot.ElOverblikLink.GrantedAt == nil {
@@ -1355,6 +1861,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MeteringPointEdge.Node(childComplexity), true
 
+	case "MissingMixHour.fallback":
+		if e.ComplexityRoot.MissingMixHour.Fallback == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissingMixHour.Fallback(childComplexity), true
+	case "MissingMixHour.hour":
+		if e.ComplexityRoot.MissingMixHour.Hour == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissingMixHour.Hour(childComplexity), true
+	case "MissingMixHour.kind":
+		if e.ComplexityRoot.MissingMixHour.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissingMixHour.Kind(childComplexity), true
+	case "MissingMixHour.sector":
+		if e.ComplexityRoot.MissingMixHour.Sector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissingMixHour.Sector(childComplexity), true
+
 	case "Mutation.composeGgo":
 		if e.ComplexityRoot.Mutation.ComposeGgo == nil {
 			break
@@ -1366,6 +1897,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ComposeGgo(childComplexity, args["input"].(ComposeGgoInput)), true
+	case "Mutation.createDisclosure":
+		if e.ComplexityRoot.Mutation.CreateDisclosure == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createDisclosure_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateDisclosure(childComplexity, args["input"].(CreateDisclosureInput)), true
 	case "Mutation.createWebhookSubscription":
 		if e.ComplexityRoot.Mutation.CreateWebhookSubscription == nil {
 			break
@@ -1377,6 +1919,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateWebhookSubscription(childComplexity, args["input"].(CreateWebhookSubscriptionInput)), true
+	case "Mutation.deleteDisclosure":
+		if e.ComplexityRoot.Mutation.DeleteDisclosure == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteDisclosure_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteDisclosure(childComplexity, args["input"].(DeleteDisclosureInput)), true
 	case "Mutation.deleteWebhookSubscription":
 		if e.ComplexityRoot.Mutation.DeleteWebhookSubscription == nil {
 			break
@@ -1438,6 +1991,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.TransferGgos(childComplexity, args["input"].(TransferGgosInput)), true
+	case "Mutation.updateDisclosure":
+		if e.ComplexityRoot.Mutation.UpdateDisclosure == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateDisclosure_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateDisclosure(childComplexity, args["input"].(UpdateDisclosureInput)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1464,6 +2028,79 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "PublicDisclosure.begin":
+		if e.ComplexityRoot.PublicDisclosure.Begin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDisclosure.Begin(childComplexity), true
+	case "PublicDisclosure.csvUrl":
+		if e.ComplexityRoot.PublicDisclosure.CSVURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDisclosure.CSVURL(childComplexity), true
+	case "PublicDisclosure.description":
+		if e.ComplexityRoot.PublicDisclosure.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDisclosure.Description(childComplexity), true
+	case "PublicDisclosure.end":
+		if e.ComplexityRoot.PublicDisclosure.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDisclosure.End(childComplexity), true
+	case "PublicDisclosure.id":
+		if e.ComplexityRoot.PublicDisclosure.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDisclosure.ID(childComplexity), true
+	case "PublicDisclosure.maxResolution":
+		if e.ComplexityRoot.PublicDisclosure.MaxResolution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDisclosure.MaxResolution(childComplexity), true
+	case "PublicDisclosure.pdfUrl":
+		if e.ComplexityRoot.PublicDisclosure.PDFURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDisclosure.PDFURL(childComplexity), true
+	case "PublicDisclosure.resolution":
+		if e.ComplexityRoot.PublicDisclosure.Resolution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDisclosure.Resolution(childComplexity), true
+	case "PublicDisclosure.series":
+		if e.ComplexityRoot.PublicDisclosure.Series == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDisclosure.Series(childComplexity), true
+	case "PublicDisclosure.shareOnly":
+		if e.ComplexityRoot.PublicDisclosure.ShareOnly == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDisclosure.ShareOnly(childComplexity), true
+	case "PublicDisclosure.state":
+		if e.ComplexityRoot.PublicDisclosure.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDisclosure.State(childComplexity), true
+	case "PublicDisclosure.timeZone":
+		if e.ComplexityRoot.PublicDisclosure.TimeZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDisclosure.TimeZone(childComplexity), true
+
 	case "Query.availableAmount":
 		if e.ComplexityRoot.Query.AvailableAmount == nil {
 			break
@@ -1475,6 +2112,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AvailableAmount(childComplexity, args["where"].(*GgoFilter)), true
+	case "Query.declaration":
+		if e.ComplexityRoot.Query.Declaration == nil {
+			break
+		}
+
+		args, err := ec.field_Query_declaration_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Declaration(childComplexity, args["where"].(DeclarationFilter), args["timeZone"].(*string), args["resolution"].(*DeclarationResolution)), true
+	case "Query.disclosure":
+		if e.ComplexityRoot.Query.Disclosure == nil {
+			break
+		}
+
+		args, err := ec.field_Query_disclosure_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Disclosure(childComplexity, args["id"].(string), args["resolution"].(*models.DisclosureResolution), args["begin"].(*TimeRange), args["timeZone"].(*string)), true
+	case "Query.disclosures":
+		if e.ComplexityRoot.Query.Disclosures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Disclosures(childComplexity), true
 	case "Query.eloverblikLink":
 		if e.ComplexityRoot.Query.EloverblikLink == nil {
 			break
@@ -1609,6 +2274,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]string)), true
+	case "Query.statistics":
+		if e.ComplexityRoot.Query.Statistics == nil {
+			break
+		}
+
+		args, err := ec.field_Query_statistics_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Statistics(childComplexity, args["where"].(StatisticsFilter), args["resolution"].(Resolution), args["timeZone"].(*string)), true
 	case "Query.technologies":
 		if e.ComplexityRoot.Query.Technologies == nil {
 			break
@@ -1674,6 +2350,68 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.StartElOverblikOnboardingPayload.UserErrors(childComplexity), true
+
+	case "Statistics.begin":
+		if e.ComplexityRoot.Statistics.Begin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Statistics.Begin(childComplexity), true
+	case "Statistics.end":
+		if e.ComplexityRoot.Statistics.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Statistics.End(childComplexity), true
+	case "Statistics.minimumContributors":
+		if e.ComplexityRoot.Statistics.MinimumContributors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Statistics.MinimumContributors(childComplexity), true
+	case "Statistics.points":
+		if e.ComplexityRoot.Statistics.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Statistics.Points(childComplexity), true
+	case "Statistics.suppressed":
+		if e.ComplexityRoot.Statistics.Suppressed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Statistics.Suppressed(childComplexity), true
+
+	case "StatisticsPoint.amount":
+		if e.ComplexityRoot.StatisticsPoint.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsPoint.Amount(childComplexity), true
+	case "StatisticsPoint.begin":
+		if e.ComplexityRoot.StatisticsPoint.Begin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsPoint.Begin(childComplexity), true
+	case "StatisticsPoint.kind":
+		if e.ComplexityRoot.StatisticsPoint.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsPoint.Kind(childComplexity), true
+	case "StatisticsPoint.sector":
+		if e.ComplexityRoot.StatisticsPoint.Sector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsPoint.Sector(childComplexity), true
+	case "StatisticsPoint.technology":
+		if e.ComplexityRoot.StatisticsPoint.Technology == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsPoint.Technology(childComplexity), true
 
 	case "Subscription.importProgress":
 		if e.ComplexityRoot.Subscription.ImportProgress == nil {
@@ -2036,8 +2774,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ComposeGgoInput", ec.unmarshalInputComposeGgoInput),
 			graphql.NewInputUnmarshaler("ComposeRetireInput", ec.unmarshalInputComposeRetireInput),
 			graphql.NewInputUnmarshaler("ComposeTransferInput", ec.unmarshalInputComposeTransferInput),
+			graphql.NewInputUnmarshaler("CreateDisclosureInput", ec.unmarshalInputCreateDisclosureInput),
 			graphql.NewInputUnmarshaler("CreateWebhookSubscriptionInput", ec.unmarshalInputCreateWebhookSubscriptionInput),
+			graphql.NewInputUnmarshaler("DeclarationFilter", ec.unmarshalInputDeclarationFilter),
+			graphql.NewInputUnmarshaler("DeleteDisclosureInput", ec.unmarshalInputDeleteDisclosureInput),
 			graphql.NewInputUnmarshaler("DeleteWebhookSubscriptionInput", ec.unmarshalInputDeleteWebhookSubscriptionInput),
+			graphql.NewInputUnmarshaler("DisclosureSettingsInput", ec.unmarshalInputDisclosureSettingsInput),
 			graphql.NewInputUnmarshaler("GgoFilter", ec.unmarshalInputGgoFilter),
 			graphql.NewInputUnmarshaler("ImportMeasurementsInput", ec.unmarshalInputImportMeasurementsInput),
 			graphql.NewInputUnmarshaler("LedgerBatchFilter", ec.unmarshalInputLedgerBatchFilter),
@@ -2045,9 +2787,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("MeteringPointFilter", ec.unmarshalInputMeteringPointFilter),
 			graphql.NewInputUnmarshaler("RedeliverWebhookInput", ec.unmarshalInputRedeliverWebhookInput),
 			graphql.NewInputUnmarshaler("RetireGgosInput", ec.unmarshalInputRetireGgosInput),
+			graphql.NewInputUnmarshaler("StatisticsFilter", ec.unmarshalInputStatisticsFilter),
 			graphql.NewInputUnmarshaler("TechnologyFilter", ec.unmarshalInputTechnologyFilter),
 			graphql.NewInputUnmarshaler("TimeRange", ec.unmarshalInputTimeRange),
 			graphql.NewInputUnmarshaler("TransferGgosInput", ec.unmarshalInputTransferGgosInput),
+			graphql.NewInputUnmarshaler("UpdateDisclosureInput", ec.unmarshalInputUpdateDisclosureInput),
 			graphql.NewInputUnmarshaler("WebhookDeliveryFilter", ec.unmarshalInputWebhookDeliveryFilter),
 		)
 	}
@@ -2315,7 +3059,7 @@ extend type Query {
 input TransferGgosInput {
   "How much to send, in Wh."
   amount: WattHours!
-  "The recipient's account reference (User.accountReference)."
+  "The recipient's account reference (User.accountReference) or account id (User.id)."
   recipient: String!
   "Which GGOs may be used (state is ignored: only STORED ones move)."
   where: GgoFilter
@@ -2671,6 +3415,273 @@ extend type Subscription {
   importProgress: ImportJob! @authenticated
 }
 `, BuiltIn: false},
+	{Name: "../schema/declaration.graphqls", Input: `"How long the periods of a declaration are; ALL totals the whole range in one period."
+enum DeclarationResolution {
+  HOUR
+  DAY
+  MONTH
+  YEAR
+  ALL
+}
+
+input DeclarationFilter {
+  "The caller's consumption metering points; all of them when left out."
+  gsrn: [String!]
+  "The declared range, whole UTC hours; gte and lt are both required (at most five years)."
+  begin: TimeRange!
+}
+
+"""
+One technology in a declaration. Shares and emissions are exact decimals computed with
+integer arithmetic, given as strings so that no float rounding shows.
+"""
+type DeclarationTechnology {
+  "A technology label (e.g. Wind), or Unknown for energy in hours without any mix data."
+  technology: String!
+  amount: WattHours!
+  "Fraction of the consumption, 6 decimals (e.g. 0.250000); null when nothing was consumed."
+  share: String
+  "Emissions in g CO2-eq, 6 decimals (exact)."
+  emissionsGrams: String!
+}
+
+"""
+Totals of an individual or general declaration. The individual one declares the
+consumption with the GGOs retired to it first, then the residual mix; the general one with
+the grid mix. The technology amounts sum exactly to consumed.
+"""
+type DeclarationSummary {
+  consumed: WattHours!
+  "GGOs retired to the consumption (committed retirements), excess included."
+  retired: WattHours!
+  "Σ per sector and hour of min(retired, consumed)."
+  matched: WattHours!
+  "Retired above an hour's consumption: not declared."
+  excess: WattHours!
+  "Energy in hours without any mix data, declared as Unknown without emissions."
+  undeclared: WattHours!
+  "24/7 matched share: matched / consumed, 6 decimals; null when nothing was consumed."
+  matchedShare: String
+  "Emissions in g CO2-eq, 6 decimals (exact)."
+  emissionsGrams: String!
+  "g CO2-eq per declared kWh, 3 decimals; null when nothing was declared."
+  emissionsPerKwh: String
+  technologies: [DeclarationTechnology!]!
+}
+
+"A declaration totalled over one period."
+type DeclarationPeriod {
+  "The period's first instant (cut in the requested time zone); null for ALL."
+  begin: Time
+  "Sector-hours with data in the period."
+  hours: Int!
+  individual: DeclarationSummary!
+  general: DeclarationSummary!
+}
+
+enum EnergyMixKind {
+  RESIDUAL
+  GRID
+}
+
+enum MixFallback {
+  "The sector's default mix declared the hour (see docs/residual-mix.md)."
+  DEFAULT
+  "No data at all: the energy is declared Unknown, without emissions."
+  NONE
+}
+
+"A sector-hour of the declaration without hourly mix data."
+type MissingMixHour {
+  hour: Time!
+  sector: Sector!
+  kind: EnergyMixKind!
+  fallback: MixFallback!
+}
+
+"""
+An eco declaration of the caller's consumption: the individual declaration (retired GGOs,
+then the residual mix), the general (grid) declaration of the same consumption, the 24/7
+matched share, and every hour that lacked mix data.
+"""
+type Declaration {
+  begin: Time!
+  end: Time!
+  timeZone: String!
+  resolution: DeclarationResolution!
+  "The declared consumption metering points."
+  gsrn: [String!]!
+  individual: DeclarationSummary!
+  general: DeclarationSummary!
+  periods: [DeclarationPeriod!]!
+  missingHours: [MissingMixHour!]!
+  """
+  Download links (CSV with one row per sector-hour; PDF report). They are signed for the
+  caller and expire after a few minutes; with an Authorization header the same paths work
+  without the signature parameters.
+  """
+  csvUrl: String!
+  pdfUrl: String!
+}
+
+extend type Query {
+  "The caller's eco declaration for the range, cut into periods in timeZone (default UTC)."
+  declaration(where: DeclarationFilter!, timeZone: String, resolution: DeclarationResolution = ALL): Declaration! @authenticated
+}
+`, BuiltIn: false},
+	{Name: "../schema/disclosure.graphqls", Input: `enum DisclosureState {
+  "Waiting for its compilation."
+  PENDING
+  PROCESSING
+  AVAILABLE
+  "The last compilation failed (see error); the worker retries."
+  FAILED
+}
+
+"The bucket size of a disclosure's series, finest first."
+enum DisclosureResolution {
+  HOUR
+  DAY
+  MONTH
+  YEAR
+}
+
+"""
+A disclosure as its owner sees it: the settings, the disclosed points and the compilation
+state. Anyone with the id reads the public part with ` + "`" + `disclosure(id:)` + "`" + `.
+"""
+type Disclosure {
+  "The public id (a UUID)."
+  id: ID!
+  "Private: shown to the owner only."
+  name: String!
+  description: String!
+  begin: Time!
+  end: Time!
+  maxResolution: DisclosureResolution!
+  perMeteringPoint: Boolean!
+  showGsrn: Boolean!
+  showAddress: Boolean!
+  shareOnly: Boolean!
+  state: DisclosureState!
+  "Why the last compilation failed, when state is FAILED."
+  error: String
+  compiledAt: Time
+  createdAt: Time!
+  "The disclosed consumption metering points, in series order."
+  gsrn: [String!]!
+}
+
+"""
+A disclosure as anyone may read it. Series are per metering point or one aggregate as the
+owner chose; a point's GSRN and address appear only when the owner shows them; in share-only
+mode every absolute amount is null and only shares are given.
+"""
+type PublicDisclosure {
+  id: ID!
+  description: String!
+  begin: Time!
+  end: Time!
+  state: DisclosureState!
+  maxResolution: DisclosureResolution!
+  "The resolution of the series: the requested one, never finer than maxResolution."
+  resolution: DisclosureResolution!
+  timeZone: String!
+  shareOnly: Boolean!
+  series: [DisclosureSeries!]!
+  "CSV of the series at this resolution, for anyone (no token needed)."
+  csvUrl: String!
+  "PDF report (chart of the coverage and tables) at this resolution, for anyone."
+  pdfUrl: String!
+}
+
+type DisclosureSeries {
+  "Null unless the owner shows GSRNs."
+  gsrn: String
+  "Null unless the owner shows addresses."
+  address: String
+  buckets: [DisclosureBucket!]!
+}
+
+type DisclosureBucket {
+  begin: Time!
+  "Null in share-only mode."
+  consumed: WattHours
+  "GGOs retired to the consumption; null in share-only mode."
+  retired: WattHours
+  "Σ per point and hour of min(retired, consumed); null in share-only mode."
+  matched: WattHours
+  "matched / consumed, 6 decimals; null when nothing was consumed."
+  coveredShare: String
+  "1 − coveredShare: the share left uncovered, 6 decimals; null when nothing was consumed."
+  uncoveredShare: String
+  "The technology mix of the GGOs retired in the bucket."
+  technologies: [DisclosureTechnology!]!
+}
+
+type DisclosureTechnology {
+  technology: String!
+  "Null in share-only mode."
+  amount: WattHours
+  "Share of the GGOs retired in the bucket, 6 decimals."
+  share: String!
+}
+
+input DisclosureSettingsInput {
+  name: String!
+  description: String = ""
+  "The disclosed period, whole UTC hours (at most five years)."
+  begin: TimeRange!
+  "Your consumption metering points."
+  gsrn: [String!]!
+  maxResolution: DisclosureResolution!
+  perMeteringPoint: Boolean!
+  showGsrn: Boolean = false
+  showAddress: Boolean = false
+  shareOnly: Boolean = false
+}
+
+input CreateDisclosureInput {
+  settings: DisclosureSettingsInput!
+}
+
+input UpdateDisclosureInput {
+  id: ID!
+  settings: DisclosureSettingsInput!
+}
+
+input DeleteDisclosureInput {
+  id: ID!
+}
+
+type DisclosurePayload {
+  disclosure: Disclosure
+  userErrors: [UserError!]!
+}
+
+type DeleteDisclosurePayload {
+  deletedId: ID
+  userErrors: [UserError!]!
+}
+
+extend type Query {
+  "The caller's disclosures, newest first."
+  disclosures: [Disclosure!]! @authenticated
+  """
+  A disclosure by its public id, for anyone (no authentication); null when there is none.
+  Buckets are cut in timeZone (default UTC); begin narrows the range.
+  """
+  disclosure(id: ID!, resolution: DisclosureResolution, begin: TimeRange, timeZone: String): PublicDisclosure
+}
+
+extend type Mutation {
+  "Publish a disclosure; it is compiled in the background (state PENDING, then AVAILABLE)."
+  createDisclosure(input: CreateDisclosureInput!): DisclosurePayload! @authenticated
+  "Change your disclosure's settings; it is recompiled. Withdrawn points disappear at once."
+  updateDisclosure(input: UpdateDisclosureInput!): DisclosurePayload! @authenticated
+  deleteDisclosure(input: DeleteDisclosureInput!): DeleteDisclosurePayload! @authenticated
+}
+`, BuiltIn: false},
 	{Name: "../schema/ledger.graphqls", Input: `enum LedgerBatchStatus {
   "Written to the outbox, not yet accepted by the ledger."
   PENDING
@@ -2747,6 +3758,53 @@ type MeasurementLedgerState {
 extend type Measurement {
   "The measurement's ledger publication; null while it is not published or on its way."
   ledger: MeasurementLedgerState
+}
+`, BuiltIn: false},
+	{Name: "../schema/statistics.graphqls", Input: `enum StatisticsKind {
+  "Measured production."
+  PRODUCTION
+  "Measured consumption (no technology)."
+  CONSUMPTION
+  "GGOs issued (committed), whatever became of them later."
+  ISSUED
+  "GGOs retired to consumption (committed)."
+  RETIRED
+}
+
+input StatisticsFilter {
+  "Widened to whole buckets of the resolution in timeZone."
+  begin: TimeRange!
+  sector: [Sector!]
+  "Technology labels, e.g. Wind."
+  technology: [String!]
+  kind: [StatisticsKind!]
+}
+
+type StatisticsPoint {
+  begin: Time!
+  kind: StatisticsKind!
+  sector: Sector!
+  "Null for consumption."
+  technology: String
+  amount: WattHours!
+}
+
+"""
+Public totals (no authentication). A total is published only when at least
+minimumContributors distinct users contribute to it; smaller groups are left out and
+counted in suppressed. See docs/statistics.md for what is public and why.
+"""
+type Statistics {
+  begin: Time!
+  end: Time!
+  minimumContributors: Int!
+  suppressed: Int!
+  points: [StatisticsPoint!]!
+}
+
+extend type Query {
+  "Platform totals per technology and sector over time, for analysts."
+  statistics(where: StatisticsFilter!, resolution: Resolution!, timeZone: String): Statistics!
 }
 `, BuiltIn: false},
 	{Name: "../schema/technology.graphqls", Input: `"""
@@ -3000,6 +4058,96 @@ func (ec *executionContext) childFields_CreateWebhookSubscriptionPayload(ctx con
 	return nil, fmt.Errorf("no field named %q was found under type CreateWebhookSubscriptionPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Declaration(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "begin":
+		return ec.fieldContext_Declaration_begin(ctx, field)
+	case "end":
+		return ec.fieldContext_Declaration_end(ctx, field)
+	case "timeZone":
+		return ec.fieldContext_Declaration_timeZone(ctx, field)
+	case "resolution":
+		return ec.fieldContext_Declaration_resolution(ctx, field)
+	case "gsrn":
+		return ec.fieldContext_Declaration_gsrn(ctx, field)
+	case "individual":
+		return ec.fieldContext_Declaration_individual(ctx, field)
+	case "general":
+		return ec.fieldContext_Declaration_general(ctx, field)
+	case "periods":
+		return ec.fieldContext_Declaration_periods(ctx, field)
+	case "missingHours":
+		return ec.fieldContext_Declaration_missingHours(ctx, field)
+	case "csvUrl":
+		return ec.fieldContext_Declaration_csvUrl(ctx, field)
+	case "pdfUrl":
+		return ec.fieldContext_Declaration_pdfUrl(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Declaration", field.Name)
+}
+
+func (ec *executionContext) childFields_DeclarationPeriod(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "begin":
+		return ec.fieldContext_DeclarationPeriod_begin(ctx, field)
+	case "hours":
+		return ec.fieldContext_DeclarationPeriod_hours(ctx, field)
+	case "individual":
+		return ec.fieldContext_DeclarationPeriod_individual(ctx, field)
+	case "general":
+		return ec.fieldContext_DeclarationPeriod_general(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeclarationPeriod", field.Name)
+}
+
+func (ec *executionContext) childFields_DeclarationSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "consumed":
+		return ec.fieldContext_DeclarationSummary_consumed(ctx, field)
+	case "retired":
+		return ec.fieldContext_DeclarationSummary_retired(ctx, field)
+	case "matched":
+		return ec.fieldContext_DeclarationSummary_matched(ctx, field)
+	case "excess":
+		return ec.fieldContext_DeclarationSummary_excess(ctx, field)
+	case "undeclared":
+		return ec.fieldContext_DeclarationSummary_undeclared(ctx, field)
+	case "matchedShare":
+		return ec.fieldContext_DeclarationSummary_matchedShare(ctx, field)
+	case "emissionsGrams":
+		return ec.fieldContext_DeclarationSummary_emissionsGrams(ctx, field)
+	case "emissionsPerKwh":
+		return ec.fieldContext_DeclarationSummary_emissionsPerKwh(ctx, field)
+	case "technologies":
+		return ec.fieldContext_DeclarationSummary_technologies(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeclarationSummary", field.Name)
+}
+
+func (ec *executionContext) childFields_DeclarationTechnology(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "technology":
+		return ec.fieldContext_DeclarationTechnology_technology(ctx, field)
+	case "amount":
+		return ec.fieldContext_DeclarationTechnology_amount(ctx, field)
+	case "share":
+		return ec.fieldContext_DeclarationTechnology_share(ctx, field)
+	case "emissionsGrams":
+		return ec.fieldContext_DeclarationTechnology_emissionsGrams(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeclarationTechnology", field.Name)
+}
+
+func (ec *executionContext) childFields_DeleteDisclosurePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedId":
+		return ec.fieldContext_DeleteDisclosurePayload_deletedId(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_DeleteDisclosurePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteDisclosurePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_DeleteWebhookSubscriptionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "deletedId":
@@ -3008,6 +4156,96 @@ func (ec *executionContext) childFields_DeleteWebhookSubscriptionPayload(ctx con
 		return ec.fieldContext_DeleteWebhookSubscriptionPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeleteWebhookSubscriptionPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Disclosure(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Disclosure_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Disclosure_name(ctx, field)
+	case "description":
+		return ec.fieldContext_Disclosure_description(ctx, field)
+	case "begin":
+		return ec.fieldContext_Disclosure_begin(ctx, field)
+	case "end":
+		return ec.fieldContext_Disclosure_end(ctx, field)
+	case "maxResolution":
+		return ec.fieldContext_Disclosure_maxResolution(ctx, field)
+	case "perMeteringPoint":
+		return ec.fieldContext_Disclosure_perMeteringPoint(ctx, field)
+	case "showGsrn":
+		return ec.fieldContext_Disclosure_showGsrn(ctx, field)
+	case "showAddress":
+		return ec.fieldContext_Disclosure_showAddress(ctx, field)
+	case "shareOnly":
+		return ec.fieldContext_Disclosure_shareOnly(ctx, field)
+	case "state":
+		return ec.fieldContext_Disclosure_state(ctx, field)
+	case "error":
+		return ec.fieldContext_Disclosure_error(ctx, field)
+	case "compiledAt":
+		return ec.fieldContext_Disclosure_compiledAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Disclosure_createdAt(ctx, field)
+	case "gsrn":
+		return ec.fieldContext_Disclosure_gsrn(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Disclosure", field.Name)
+}
+
+func (ec *executionContext) childFields_DisclosureBucket(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "begin":
+		return ec.fieldContext_DisclosureBucket_begin(ctx, field)
+	case "consumed":
+		return ec.fieldContext_DisclosureBucket_consumed(ctx, field)
+	case "retired":
+		return ec.fieldContext_DisclosureBucket_retired(ctx, field)
+	case "matched":
+		return ec.fieldContext_DisclosureBucket_matched(ctx, field)
+	case "coveredShare":
+		return ec.fieldContext_DisclosureBucket_coveredShare(ctx, field)
+	case "uncoveredShare":
+		return ec.fieldContext_DisclosureBucket_uncoveredShare(ctx, field)
+	case "technologies":
+		return ec.fieldContext_DisclosureBucket_technologies(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DisclosureBucket", field.Name)
+}
+
+func (ec *executionContext) childFields_DisclosurePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "disclosure":
+		return ec.fieldContext_DisclosurePayload_disclosure(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_DisclosurePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DisclosurePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DisclosureSeries(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "gsrn":
+		return ec.fieldContext_DisclosureSeries_gsrn(ctx, field)
+	case "address":
+		return ec.fieldContext_DisclosureSeries_address(ctx, field)
+	case "buckets":
+		return ec.fieldContext_DisclosureSeries_buckets(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DisclosureSeries", field.Name)
+}
+
+func (ec *executionContext) childFields_DisclosureTechnology(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "technology":
+		return ec.fieldContext_DisclosureTechnology_technology(ctx, field)
+	case "amount":
+		return ec.fieldContext_DisclosureTechnology_amount(ctx, field)
+	case "share":
+		return ec.fieldContext_DisclosureTechnology_share(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DisclosureTechnology", field.Name)
 }
 
 func (ec *executionContext) childFields_ElOverblikLink(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3438,6 +4676,20 @@ func (ec *executionContext) childFields_MeteringPointEdge(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type MeteringPointEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_MissingMixHour(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "hour":
+		return ec.fieldContext_MissingMixHour_hour(ctx, field)
+	case "sector":
+		return ec.fieldContext_MissingMixHour_sector(ctx, field)
+	case "kind":
+		return ec.fieldContext_MissingMixHour_kind(ctx, field)
+	case "fallback":
+		return ec.fieldContext_MissingMixHour_fallback(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MissingMixHour", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -3450,6 +4702,36 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_PublicDisclosure(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PublicDisclosure_id(ctx, field)
+	case "description":
+		return ec.fieldContext_PublicDisclosure_description(ctx, field)
+	case "begin":
+		return ec.fieldContext_PublicDisclosure_begin(ctx, field)
+	case "end":
+		return ec.fieldContext_PublicDisclosure_end(ctx, field)
+	case "state":
+		return ec.fieldContext_PublicDisclosure_state(ctx, field)
+	case "maxResolution":
+		return ec.fieldContext_PublicDisclosure_maxResolution(ctx, field)
+	case "resolution":
+		return ec.fieldContext_PublicDisclosure_resolution(ctx, field)
+	case "timeZone":
+		return ec.fieldContext_PublicDisclosure_timeZone(ctx, field)
+	case "shareOnly":
+		return ec.fieldContext_PublicDisclosure_shareOnly(ctx, field)
+	case "series":
+		return ec.fieldContext_PublicDisclosure_series(ctx, field)
+	case "csvUrl":
+		return ec.fieldContext_PublicDisclosure_csvUrl(ctx, field)
+	case "pdfUrl":
+		return ec.fieldContext_PublicDisclosure_pdfUrl(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublicDisclosure", field.Name)
 }
 
 func (ec *executionContext) childFields_RedeliverWebhookPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3470,6 +4752,38 @@ func (ec *executionContext) childFields_StartElOverblikOnboardingPayload(ctx con
 		return ec.fieldContext_StartElOverblikOnboardingPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type StartElOverblikOnboardingPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Statistics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "begin":
+		return ec.fieldContext_Statistics_begin(ctx, field)
+	case "end":
+		return ec.fieldContext_Statistics_end(ctx, field)
+	case "minimumContributors":
+		return ec.fieldContext_Statistics_minimumContributors(ctx, field)
+	case "suppressed":
+		return ec.fieldContext_Statistics_suppressed(ctx, field)
+	case "points":
+		return ec.fieldContext_Statistics_points(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Statistics", field.Name)
+}
+
+func (ec *executionContext) childFields_StatisticsPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "begin":
+		return ec.fieldContext_StatisticsPoint_begin(ctx, field)
+	case "kind":
+		return ec.fieldContext_StatisticsPoint_kind(ctx, field)
+	case "sector":
+		return ec.fieldContext_StatisticsPoint_sector(ctx, field)
+	case "technology":
+		return ec.fieldContext_StatisticsPoint_technology(ctx, field)
+	case "amount":
+		return ec.fieldContext_StatisticsPoint_amount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StatisticsPoint", field.Name)
 }
 
 func (ec *executionContext) childFields_Technology(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/originhub/originhub/internal/account"
 	"github.com/originhub/originhub/internal/datahub"
+	"github.com/originhub/originhub/internal/disclosure"
 	"github.com/originhub/originhub/internal/input"
 	"github.com/originhub/originhub/internal/relay"
 	"github.com/originhub/originhub/internal/user"
@@ -104,6 +105,8 @@ func classify(err error) (code, msg string) {
 	case errors.Is(err, webhook.ErrInvalidInput):
 		return CodeBadUserInput, err.Error()
 	case errors.Is(err, webhook.ErrNotFound):
+		return CodeNotFound, "not found"
+	case errors.Is(err, disclosure.ErrNotFound):
 		return CodeNotFound, "not found"
 	case errors.Is(err, context.DeadlineExceeded):
 		return CodeInternal, ""

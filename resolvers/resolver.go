@@ -8,10 +8,14 @@ import (
 	"github.com/originhub/originhub/graph"
 	"github.com/originhub/originhub/internal/account"
 	"github.com/originhub/originhub/internal/datahub"
+	"github.com/originhub/originhub/internal/disclosure"
+	"github.com/originhub/originhub/internal/download"
+	"github.com/originhub/originhub/internal/eco"
 	"github.com/originhub/originhub/internal/ledger/outbox"
 	"github.com/originhub/originhub/internal/ledger/publish"
 	"github.com/originhub/originhub/internal/loaders"
 	"github.com/originhub/originhub/internal/pubsub"
+	"github.com/originhub/originhub/internal/statistics"
 	"github.com/originhub/originhub/internal/technology"
 	"github.com/originhub/originhub/internal/user"
 	"github.com/originhub/originhub/internal/webhook"
@@ -28,6 +32,14 @@ type Resolver struct {
 	Account           *account.Service
 	Bus               *pubsub.Bus
 	Log               *slog.Logger
+	// Eco computes declarations; Downloads signs their report links (nil: unsigned links).
+	Eco       *eco.Service
+	Downloads *download.Signer
+	// Disclosures manages disclosures; PublicURL prefixes their public download links.
+	DisclosureService *disclosure.Service
+	PublicURL         string
+	// StatisticsService computes the public analyst totals.
+	StatisticsService *statistics.Service
 }
 
 // Config builds the gqlgen configuration: resolvers, directives and complexity functions.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/originhub/originhub/internal/account"
 	"github.com/originhub/originhub/internal/datahub"
+	"github.com/originhub/originhub/internal/disclosure"
 	"github.com/originhub/originhub/internal/ledger/outbox"
 	"github.com/originhub/originhub/internal/ledger/publish"
 	"github.com/originhub/originhub/internal/webhook"
@@ -27,6 +28,8 @@ type Handlers struct {
 	Account   *account.Service
 
 	Webhooks *webhook.Service
+
+	Disclosures *disclosure.Service
 }
 
 func (h *Handlers) register(mux *asynq.ServeMux) {
@@ -37,5 +40,7 @@ func (h *Handlers) register(mux *asynq.ServeMux) {
 	mux.HandleFunc(TypeCompactGgoRollup, h.HandleCompactGgoRollup)
 	mux.HandleFunc(TypeWebhookDeliver, h.HandleWebhookDeliver)
 	mux.HandleFunc(TypeWebhookSweep, h.HandleWebhookSweep)
+	mux.HandleFunc(TypeDisclosureCompile, h.HandleDisclosureCompile)
+	mux.HandleFunc(TypeDisclosureSweep, h.HandleDisclosureSweep)
 	h.registerLedger(mux)
 }

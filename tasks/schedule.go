@@ -28,6 +28,8 @@ func Schedule() []Periodic {
 		{Cron: "@every 1m", Task: NewWebhookSweepTask},
 		// Recovers ledger batches whose tasks were lost (crash between commit and enqueue).
 		{Cron: "@every 1m", Task: NewLedgerSweepTask},
+		// Lost, stuck, failed and day-old disclosure compilations.
+		{Cron: "@every 5m", Task: NewDisclosureSweepTask},
 	}
 }
 

@@ -422,6 +422,13 @@ func TestConcurrentOperationsNeverDoubleSpend(t *testing.T) {
 	if got := w.sum(t, "user_id = ? AND state = 'STORED'", w.bob.ID); got != transferred {
 		t.Fatalf("bob holds %d Wh, the successful transfers sent %d", got, transferred)
 	}
+	var failed []models.GgoOperation
+	_ = w.p.app.DB.NewSelect().Model(&failed).Where("user_id = ? AND state <> 'COMMITTED'", w.alice.ID).Scan(ctx)
+	for _, f := range failed {
+		// The database's checks must be as strict as the ledger's: an accepted operation
+		// that the ledger refuses means a cap or a lock let something through.
+		t.Errorf("operation %d (%s, %d Wh) ended %s: %v", f.ID, f.Kind, f.AmountWh, f.State, deref(f.Error))
+	}
 	if got := w.sum(t, "retire_metering_point_id = ? AND state = 'RETIRED'", w.consMP); got != retired || retired > 4000 {
 		t.Fatalf("retired %d Wh, the successful retires claimed %d (cap 4000)", got, retired)
 	}
@@ -481,6 +488,15 @@ func TestAccountsAreTenantScoped(t *testing.T) {
 		map[string]any{"to": w.bob.AccountReference})
 	if !strings.Contains(string(r.Data["transferGgos"]), `"available":100`) {
 		t.Fatalf("transferGgos shortage = %s %+v", r.Data["transferGgos"], r.Errors)
+	}
+	// By account id (User.id) as well as by reference.
+	_, r = w.p.post(t, bob, `{ me { id } }`, nil)
+	var bobMe struct{ Me struct{ ID string } }
+	mustData(t, r, &bobMe)
+	_, r = w.p.post(t, alice, `mutation($to: String!) { transferGgos(input: {amount: 40, recipient: $to}) { operation { amount } userErrors { message } } }`,
+		map[string]any{"to": bobMe.Me.ID})
+	if !strings.Contains(string(r.Data["transferGgos"]), `"amount":40`) {
+		t.Fatalf("transfer by account id = %s %+v", r.Data["transferGgos"], r.Errors)
 	}
 }
 
@@ -559,4 +575,12 @@ func TestTransferAnnouncedBySignedWebhooks(t *testing.T) {
 	if err := webhook.Verify(bobSecret, com.ts, com.body, com.sig, time.Minute); err == nil {
 		t.Fatal("a signature verified with the wrong secret")
 	}
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }

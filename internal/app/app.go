@@ -23,6 +23,9 @@ import (
 	"github.com/originhub/originhub/internal/config"
 	"github.com/originhub/originhub/internal/datahub"
 	"github.com/originhub/originhub/internal/db"
+	"github.com/originhub/originhub/internal/disclosure"
+	"github.com/originhub/originhub/internal/download"
+	"github.com/originhub/originhub/internal/eco"
 	"github.com/originhub/originhub/internal/eloverblik"
 	"github.com/originhub/originhub/internal/eloverblik/sim"
 	"github.com/originhub/originhub/internal/graphiql"
@@ -31,6 +34,7 @@ import (
 	"github.com/originhub/originhub/internal/ledger/standin"
 	"github.com/originhub/originhub/internal/ledger/wallet"
 	"github.com/originhub/originhub/internal/pubsub"
+	"github.com/originhub/originhub/internal/statistics"
 	"github.com/originhub/originhub/internal/technology"
 	"github.com/originhub/originhub/internal/user"
 	"github.com/originhub/originhub/internal/webhook"
@@ -67,6 +71,10 @@ type App struct {
 	Publisher *publish.Service
 	Standin   *standin.Ledger
 	Account   *account.Service
+	// Eco computes declarations; Signer signs report download links.
+	Eco         *eco.Service
+	Signer      *download.Signer
+	Disclosures *disclosure.Service
 
 	redisOpt asynq.RedisClientOpt
 	closers  []func() error
@@ -126,6 +134,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		return nil, err
 	}
 	a.Account.SetWebhooks(a.Webhooks)
+	a.setUpReports()
 	return a, nil
 }
 
@@ -211,6 +220,11 @@ func (a *App) Resolver() *resolvers.Resolver {
 		Account:           a.Account,
 		Bus:               a.Bus,
 		Log:               a.Log,
+		Eco:               a.Eco,
+		Downloads:         a.Signer,
+		DisclosureService: a.Disclosures,
+		PublicURL:         strings.TrimSuffix(a.Config.ProjectURL.String(), "/"),
+		StatisticsService: statistics.NewService(a.DB),
 	}
 }
 
@@ -227,6 +241,9 @@ func (a *App) Handler() http.Handler {
 		mounts["/sim/eloverblik/"] = http.StripPrefix("/sim/eloverblik", a.Simulator.Handler())
 	}
 	mounts["GET /onboarding/callback"] = a.DataHub.CallbackHandler()
+	for pattern, h := range a.downloadRoutes() {
+		mounts[pattern] = h
+	}
 	if a.Standin != nil {
 		mounts[StandinPrefix+"/"] = http.StripPrefix(StandinPrefix, a.Standin.Handler())
 	}
@@ -279,7 +296,7 @@ func (a *App) RunWorker(ctx context.Context) error {
 	srv := tasks.NewServer(a.redisOpt, tasks.ServerConfig{
 		Concurrency: a.Config.Worker.Concurrency, ShutdownTimeout: a.Config.HTTP.ShutdownTimeout,
 	}, a.Log)
-	mux := tasks.NewMux(&tasks.Handlers{DB: a.DB, Log: a.Log, Clock: a.Clock, DataHub: a.DataHub, Outbox: a.Outbox, Publisher: a.Publisher, Account: a.Account, Webhooks: a.Webhooks})
+	mux := tasks.NewMux(&tasks.Handlers{DB: a.DB, Log: a.Log, Clock: a.Clock, DataHub: a.DataHub, Outbox: a.Outbox, Publisher: a.Publisher, Account: a.Account, Webhooks: a.Webhooks, Disclosures: a.Disclosures})
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

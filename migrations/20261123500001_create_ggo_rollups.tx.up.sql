@@ -7,6 +7,10 @@
 -- shared row: concurrent operations on one account do not queue behind a rollup row lock.
 -- CompactRollup (account service, periodic task) folds deltas into the base tables under an
 -- advisory lock.
+--
+-- amount_wh is numeric, not bigint: it holds sums of many GGOs (a statement's, a day's), and
+-- a sum that leaves bigint must not make the change to ggos itself fail. Summary casts its
+-- answers to bigint, as a plain sum over ggos would have to.
 CREATE TABLE ggo_rollup_deltas (
     id              bigserial PRIMARY KEY,
     user_id         bigint NOT NULL,
@@ -16,7 +20,7 @@ CREATE TABLE ggo_rollup_deltas (
     fuel_code       text NOT NULL,
     state           text NOT NULL,
     origin          text NOT NULL,
-    amount_wh       bigint NOT NULL,
+    amount_wh       numeric NOT NULL,
     n               bigint NOT NULL
 );
 
@@ -34,7 +38,7 @@ CREATE TABLE ggo_rollup_hours (
     fuel_code       text NOT NULL,
     state           text NOT NULL,
     origin          text NOT NULL,
-    amount_wh       bigint NOT NULL,
+    amount_wh       numeric NOT NULL,
     n               bigint NOT NULL,
     PRIMARY KEY (user_id, begin_at, sector, technology_code, fuel_code, state, origin)
 );
@@ -54,7 +58,7 @@ CREATE TABLE ggo_rollup_days (
     fuel_code       text NOT NULL,
     state           text NOT NULL,
     origin          text NOT NULL,
-    amount_wh       bigint NOT NULL,
+    amount_wh       numeric NOT NULL,
     n               bigint NOT NULL,
     PRIMARY KEY (user_id, begin_at, sector, technology_code, fuel_code, state, origin)
 );

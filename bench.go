@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
+	"runtime/pprof"
 
 	"github.com/originhub/originhub/internal/bench"
 )
@@ -13,7 +15,7 @@ import (
 func runBenchLedger(ctx context.Context, env cmdEnv, args []string) error {
 	fs := newFlags(env, "bench ledger", "bench ledger [--clients N] [--redis-db N]")
 	clients := fs.Int("clients", 100, "parallel clients of the end-to-end part")
-	redisDB := fs.Int("redis-db", 15, "Redis DB index the benchmarked platform uses (flushed before and after)")
+	redisDB := fs.Int("redis-db", -1, "Redis DB index the benchmarked platform uses, flushed before and after (-1: lease a free one as tests do)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -39,6 +41,39 @@ func runBenchConsume(ctx context.Context, env cmdEnv, args []string) error {
 	res, err := bench.Consume(ctx, env.lookup, log, bench.ConsumeOptions{Hours: *hours, Workers: *workers, RedisDB: *redisDB})
 	if err != nil {
 		return fmt.Errorf("bench consume: %w", err)
+	}
+	return json.NewEncoder(env.stdout).Encode(res)
+}
+
+// runBenchAccount runs `bench account` and prints its figures as one JSON line on stdout.
+func runBenchAccount(ctx context.Context, env cmdEnv, args []string) error {
+	fs := newFlags(env, "bench account", "bench account [--clients 50] [--ggos 1000000] [--transfers N] [--summaries N] [--redis-db N]")
+	clients := fs.Int("clients", 50, "concurrent clients transferring from one account")
+	ggos := fs.Int("ggos", 1_000_000, "GGOs of the summarised account (one year)")
+	transfers := fs.Int("transfers", 2000, "transfers requested in all")
+	summaries := fs.Int("summaries", 50, "timed ggoSummary requests")
+	redisDB := fs.Int("redis-db", -1, "Redis DB index the benchmarked platform uses, flushed before and after (-1: lease a free one as tests do)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	res, err := bench.Account(ctx, env.lookup, log, bench.AccountOptions{
+		Clients: *clients, GGOs: *ggos, Transfers: *transfers, Summaries: *summaries, RedisDB: *redisDB,
+	})
+	if err != nil {
+		return fmt.Errorf("bench account: %w", err)
 	}
 	return json.NewEncoder(env.stdout).Encode(res)
 }

@@ -7,7 +7,7 @@
 //	originhub migrate up|down|status
 //	originhub token --sub NAME a dev token for the built-in issuer
 //	originhub residual-mix import --file F   load mix data for declarations
-//	originhub bench ingest|ledger          one JSON line of figures (own database, dropped after)
+//	originhub bench ingest|ledger|account  one JSON line of figures (own database, dropped after)
 //
 // Run `originhub <role> --help` for each role's flags and the environment it reads.
 package main
@@ -65,7 +65,7 @@ var roles = []role{
 	{"scheduler", "run the periodic task scheduler only (run exactly one)", runRole(app.Roles{Scheduler: true})},
 	{"migrate", "apply (up), roll back the last group of (down) or list (status) database migrations", runMigrate},
 	{"token", "print a dev JWT for a subject, accepted by a server in dev-auth mode", runToken},
-	{"bench", "run a benchmark and print one JSON line of figures: bench ingest [--rows N] | bench ledger [--clients N] | bench consume [--hours N]", runBench},
+	{"bench", "run a benchmark and print one JSON line of figures: bench ingest [--rows N] | bench ledger [--clients N] | bench account [--clients N] [--ggos N] [--transfers N] | bench consume [--hours N]", runBench},
 	{"residual-mix", "load hourly residual or grid mix data for declarations from a CSV file: residual-mix import --file F", runResidualMix},
 }
 
@@ -327,7 +327,7 @@ func runBench(ctx context.Context, env cmdEnv, args []string) error {
 			return err
 		}
 		fs.Usage()
-		return errors.New("bench needs a benchmark name: ingest")
+		return errors.New("bench needs a benchmark name: ingest, ledger or account")
 	}
 	name, args := args[0], args[1:]
 	cfg, _, err := load(env)
@@ -354,6 +354,8 @@ func runBench(ctx context.Context, env cmdEnv, args []string) error {
 		return runBenchLedger(ctx, env, args)
 	case "consume":
 		return runBenchConsume(ctx, env, args)
+	case "account":
+		return runBenchAccount(ctx, env, args)
 	}
 	return fmt.Errorf("unknown benchmark %q", name)
 }

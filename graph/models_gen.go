@@ -413,7 +413,7 @@ type TimeRange struct {
 type TransferGgosInput struct {
 	// How much to send, in Wh.
 	Amount models.WattHours `json:"amount"`
-	// The recipient's account reference (User.accountReference).
+	// The recipient's account reference (User.accountReference) or account id (User.id).
 	Recipient string `json:"recipient"`
 	// Which GGOs may be used (state is ignored: only STORED ones move).
 	Where *GgoFilter `json:"where,omitempty"`

@@ -3228,7 +3228,7 @@ extend type Query {
 input TransferGgosInput {
   "How much to send, in Wh."
   amount: WattHours!
-  "The recipient's account reference (User.accountReference)."
+  "The recipient's account reference (User.accountReference) or account id (User.id)."
   recipient: String!
   "Which GGOs may be used (state is ignored: only STORED ones move)."
   where: GgoFilter

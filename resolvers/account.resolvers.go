@@ -9,13 +9,12 @@ import (
 	"context"
 	"errors"
 
-	"github.com/vikstrous/dataloadgen"
-
 	"github.com/originhub/originhub/graph"
 	"github.com/originhub/originhub/internal/account"
 	"github.com/originhub/originhub/internal/loaders"
 	"github.com/originhub/originhub/internal/relay"
 	"github.com/originhub/originhub/models"
+	"github.com/vikstrous/dataloadgen"
 )
 
 func (r *ggoResolver) ID(ctx context.Context, obj *models.Ggo) (string, error) {

@@ -134,10 +134,15 @@ func (r *mutationResolver) transferGgos(ctx context.Context, in graph.TransferGg
 	if err != nil {
 		return nil, err
 	}
-	op, err := r.Account.Transfer(ctx, v.UserID, account.TransferInput{
+	ti := account.TransferInput{
 		Amount: in.Amount, Filter: ggoFilter(in.Where), RecipientReference: in.Recipient,
 		Reference: deref(in.Reference), IdempotencyKey: deref(in.IdempotencyKey),
-	})
+	}
+	// The recipient is an account reference (OH-…) or the account's User id.
+	if id, err := relay.DecodeIntID(in.Recipient, typeUser); err == nil {
+		ti.RecipientReference, ti.RecipientUserID = "", id
+	}
+	op, err := r.Account.Transfer(ctx, v.UserID, ti)
 	if errors.Is(err, account.ErrNotFound) {
 		return &graph.GgoOperationPayload{UserErrors: []graph.UserError{{Field: []string{"input", "recipient"}, Message: "no account with this reference", Code: CodeNotFound}}}, nil
 	}

@@ -30,3 +30,21 @@ func (h *Handlers) HandleExpireGgos(ctx context.Context, _ *asynq.Task) error {
 	}
 	return nil
 }
+
+// TypeCompactGgoRollup folds GGO rollup deltas into the summary rollups.
+const TypeCompactGgoRollup = "account:compact-rollup"
+
+// NewCompactGgoRollupTask returns the periodic rollup compaction task.
+func NewCompactGgoRollupTask() *asynq.Task {
+	return asynq.NewTask(TypeCompactGgoRollup, nil, asynq.Queue(QueueDefault), asynq.MaxRetry(3), asynq.Timeout(5*time.Minute))
+}
+
+// HandleCompactGgoRollup compacts the rollup; summaries are exact either way, this keeps
+// them fast.
+func (h *Handlers) HandleCompactGgoRollup(ctx context.Context, _ *asynq.Task) error {
+	if h.Account == nil {
+		return fmt.Errorf("account service is not configured in this worker: %w", asynq.SkipRetry)
+	}
+	_, err := h.Account.CompactRollup(ctx)
+	return err
+}

@@ -38,6 +38,7 @@ func (h *Handlers) register(mux *asynq.ServeMux) {
 	mux.HandleFunc(TypeImportAll, h.HandleImportAll)
 	mux.HandleFunc(TypeExpireGgos, h.HandleExpireGgos)
 	mux.HandleFunc(TypeConsume, h.HandleConsume)
+	mux.HandleFunc(TypeCompactGgoRollup, h.HandleCompactGgoRollup)
 	mux.HandleFunc(TypeWebhookDeliver, h.HandleWebhookDeliver)
 	mux.HandleFunc(TypeWebhookSweep, h.HandleWebhookSweep)
 	mux.HandleFunc(TypeDisclosureCompile, h.HandleDisclosureCompile)

@@ -23,6 +23,8 @@ func Schedule() []Periodic {
 		{Cron: "17 * * * *", Task: NewImportAllTask},
 		// Expired GGOs must never count as stored; expiry is checked at use time as well.
 		{Cron: "@every 5m", Task: NewExpireGgosTask},
+		// Summaries read rollup base + deltas; folding the deltas keeps them fast.
+		{Cron: "@every 1m", Task: NewCompactGgoRollupTask},
 		{Cron: "@every 1m", Task: NewWebhookSweepTask},
 		// Recovers ledger batches whose tasks were lost (crash between commit and enqueue).
 		{Cron: "@every 1m", Task: NewLedgerSweepTask},

@@ -259,7 +259,7 @@ func (b *builder) finish(ctx context.Context, op *models.GgoOperation) (string, 
 		if err != nil {
 			return "", fmt.Errorf("lock ggo %d: %w", sp.id, err)
 		}
-		// The row was locked FOR UPDATE when picked, so it must still be STORED.
+		// The row was locked (FOR NO KEY UPDATE) when picked, so it must still be STORED.
 		if n, _ := res.RowsAffected(); n != 1 {
 			return "", fmt.Errorf("lock ggo %d: %w", sp.id, ErrConflict)
 		}

@@ -91,7 +91,7 @@ func (s *Service) Compose(ctx context.Context, owner int64, in ComposeInput) (mo
 	var batchID string
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var g models.Ggo
-		err := tx.NewSelect().Model(&g).Where("g.id = ? AND g.user_id = ?", in.GgoID, owner).For("UPDATE NOWAIT").Scan(ctx)
+		err := tx.NewSelect().Model(&g).Where("g.id = ? AND g.user_id = ?", in.GgoID, owner).For("NO KEY UPDATE NOWAIT").Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}

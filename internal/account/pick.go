@@ -2,7 +2,6 @@ package account
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -11,34 +10,42 @@ import (
 	"github.com/originhub/originhub/models"
 )
 
-// errShort rolls back a pick that skipped rows others hold and came up short.
-var errShort = errors.New("pick came up short")
+// errHeld ends an operation's transaction whose pick came up short while other operations
+// in flight hold enough of the GGOs it wants: inTx runs it again shortly, when those
+// operations have committed (their GGOs are then LOCKED, no longer STORED) or rolled back.
+var errHeld = fmt.Errorf("ggos held by operations in flight: %w", ErrConflict)
 
 // pick locks the owner's STORED, unexpired GGOs matching f, earliest expiry first, until
 // they cover want (or there are no more), and returns them with their sum. Every picked row
 // stays locked until the transaction ends, so no GGO can be spent twice.
 //
-// It first skips rows other operations hold (SKIP LOCKED), so concurrent operations on one
-// account take disjoint GGOs instead of queueing behind each other. When that comes up short
-// — the missing GGOs may only be held by an operation that will fail — it releases what it
-// took (a savepoint) and picks again waiting for those rows, in the same total order every
-// pick uses, so waits cannot form a cycle. A row whose holder spent it no longer matches and
-// is passed over.
+// It skips rows other operations hold (SKIP LOCKED), so concurrent operations on one account
+// take disjoint GGOs instead of queueing behind each other. It never waits for a row lock:
+// a pick that waited held locks on rows it then passed over (a row lock taken while waiting
+// stays after the row is found spent), and with the hooks that finalise those rows it formed
+// deadlocks, each costing deadlock_timeout (1 s). When it comes up short while the STORED
+// rows it can see would cover want, the rest is in flight: it returns errHeld, and the
+// operation is retried.
+//
+// The lock is FOR NO KEY UPDATE, not FOR UPDATE: it excludes other picks and updates just
+// the same, but not the FOR KEY SHARE lock a concurrent operation's part insert takes on its
+// parent and root (foreign keys), which deadlocked too.
+// Errors: errHeld, *InputError, database errors.
 func (s *Service) pick(ctx context.Context, tx bun.Tx, owner int64, f Filter, want models.WattHours, limit int) ([]models.Ggo, models.WattHours, error) {
-	var picked []models.Ggo
-	var sum models.WattHours
-	err := tx.RunInTx(ctx, nil, func(ctx context.Context, sp bun.Tx) error {
-		var err error
-		picked, sum, err = s.pickRows(ctx, sp, owner, f, want, limit, "UPDATE SKIP LOCKED")
-		if err == nil && sum < want {
-			return errShort
-		}
-		return err
-	})
-	if !errors.Is(err, errShort) {
+	picked, sum, err := s.pickRows(ctx, tx, owner, f, want, limit, "NO KEY UPDATE SKIP LOCKED")
+	if err != nil || sum >= want {
 		return picked, sum, err
 	}
-	return s.pickRows(ctx, tx, owner, f, want, limit, "UPDATE")
+	f.States = []models.GgoState{models.GgoStored}
+	var visible int64
+	if err := tx.NewSelect().Model((*models.Ggo)(nil)).ColumnExpr("coalesce(sum(g.amount_wh), 0)::bigint").
+		Where("g.user_id = ? AND g.expires_at > ?", owner, s.clock()).Apply(f.apply).Scan(ctx, &visible); err != nil {
+		return nil, 0, fmt.Errorf("sum stored ggos: %w", err)
+	}
+	if models.WattHours(visible) > sum {
+		return nil, 0, errHeld
+	}
+	return picked, sum, nil
 }
 
 func (s *Service) pickRows(ctx context.Context, tx bun.Tx, owner int64, f Filter, want models.WattHours, limit int, lock string) ([]models.Ggo, models.WattHours, error) {

@@ -139,7 +139,8 @@ type SummaryRow struct {
 // maxSummaryRows bounds one answer.
 const maxSummaryRows = 100_000
 
-// Summary sums the user's GGOs in SQL per bucket (cut in timeZone) and group. With
+// Summary sums the user's GGOs in SQL per bucket (cut in timeZone) and group, from the
+// rollups (see summarySource), which always equal a plain sum over ggos. With
 // fillGaps, every bucket of [where.begin.gte, where.begin.lt) appears for every group, with 0
 // where there is nothing — it needs both range ends.
 // Errors: ErrInvalidInput for bad arguments or more than maxSummaryRows rows.
@@ -162,7 +163,8 @@ func (s *Service) Summary(ctx context.Context, userID int64, f Filter, res Resol
 	}
 	var groups []string
 	seen := map[GroupBy]bool{}
-	q := s.db.NewSelect().Model((*models.Ggo)(nil)).Where("g.user_id = ?", userID).Apply(f.apply)
+	q, count := s.summarySource(userID, f, res, timeZone)
+	q = q.Where("g.user_id = ?", userID).Apply(f.apply)
 	for _, g := range groupBy {
 		col, ok := groupColumns[g]
 		if !ok {
@@ -179,10 +181,15 @@ func (s *Service) Summary(ctx context.Context, userID int64, f Filter, res Resol
 		groups = append(groups, col.alias)
 	}
 	q = q.ColumnExpr("date_trunc(?, g.begin_at, ?) AS bucket", unit, timeZone).
-		ColumnExpr("sum(g.amount_wh)::bigint AS amount_wh").ColumnExpr("count(*)::int AS n").
+		ColumnExpr("sum(g.amount_wh)::bigint AS amount_wh").ColumnExpr(count + "::int AS n").
 		GroupExpr("bucket")
 	for _, a := range groups {
 		q = q.GroupExpr(a)
+	}
+	if count != "count(*)" {
+		// Base and deltas of GGOs that all moved on cancel out; like a sum over ggos, the
+		// answer has no row for them.
+		q = q.Having(count + " <> 0")
 	}
 	var rows []SummaryRow
 	var err error

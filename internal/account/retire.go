@@ -51,10 +51,24 @@ func (s *Service) consumerPoint(ctx context.Context, db bun.IDB, owner int64, gs
 // lockConsumption locks the published, committed consumption hours of mp in [from, until)
 // and returns them with what is retired to each (pending retires included). The row locks
 // on the publications serialise every retire to the same measurement, so the cap cannot be
-// raced past.
+// raced past. The sums are read by a second statement on purpose: in READ COMMITTED a
+// statement that waited for a lock still reads with the snapshot it started with, so a sum
+// computed in the locking statement would miss the retires committed by the transaction it
+// waited for.
 func lockConsumption(ctx context.Context, tx bun.Tx, mpID int64, from, until time.Time) ([]consumption, error) {
-	var hours []consumption
+	var locked int
 	err := tx.NewRaw(`
+		SELECT count(*) FROM (
+			SELECT 1 FROM measurement_publications p
+			JOIN ledger_batches b ON b.id = p.batch_id AND b.status = 'COMMITTED'
+			WHERE p.metering_point_id = ? AND p.begin_at >= ? AND p.begin_at < ?
+			ORDER BY p.begin_at
+			FOR UPDATE OF p) AS l`, mpID, from, until).Scan(ctx, &locked)
+	if err != nil {
+		return nil, fmt.Errorf("lock consumption: %w", err)
+	}
+	var hours []consumption
+	err = tx.NewRaw(`
 		SELECT p.begin_at, p.address, p.amount_wh,
 		       coalesce((SELECT sum(g.amount_wh) FROM ggos g
 		                 WHERE g.retire_metering_point_id = p.metering_point_id AND g.begin_at = p.begin_at
@@ -62,10 +76,9 @@ func lockConsumption(ctx context.Context, tx bun.Tx, mpID int64, from, until tim
 		FROM measurement_publications p
 		JOIN ledger_batches b ON b.id = p.batch_id AND b.status = 'COMMITTED'
 		WHERE p.metering_point_id = ? AND p.begin_at >= ? AND p.begin_at < ?
-		ORDER BY p.begin_at
-		FOR UPDATE OF p`, mpID, from, until).Scan(ctx, &hours)
+		ORDER BY p.begin_at`, mpID, from, until).Scan(ctx, &hours)
 	if err != nil {
-		return nil, fmt.Errorf("lock consumption: %w", err)
+		return nil, fmt.Errorf("read consumption: %w", err)
 	}
 	return hours, nil
 }

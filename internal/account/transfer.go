@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -129,6 +131,12 @@ func (s *Service) Transfer(ctx context.Context, owner int64, in TransferInput) (
 		batchID, err = b.finish(ctx, &op)
 		return err
 	})
+	if errors.Is(err, errHeld) {
+		// Still in flight after the retries: refuse with what is available now.
+		if available, aerr := s.Available(ctx, owner, in.Filter); aerr == nil {
+			return models.GgoOperation{}, s.shortage(ctx, s.db, owner, in.Amount, available)
+		}
+	}
 	if err != nil {
 		return models.GgoOperation{}, err
 	}
@@ -139,17 +147,38 @@ func (s *Service) Transfer(ctx context.Context, owner int64, in TransferInput) (
 // inTx runs fn in a transaction, retrying a few times on serialization failures and
 // deadlocks (which concurrent operations can provoke) and on a duplicate idempotency key
 // race.
+//
+// A pick short of GGOs other operations hold (errHeld) is retried after a short, growing,
+// jittered pause, outside the transaction, until those operations have finished; if it still
+// is after maxHeldRetries, errHeld is returned.
 func (s *Service) inTx(ctx context.Context, fn func(context.Context, bun.Tx) error) error {
 	var err error
-	for attempt := 0; attempt < 3; attempt++ {
+	for attempt, held := 0, 0; attempt < 3; {
 		err = s.db.RunInTx(ctx, nil, fn)
-		if !retryable(err) {
+		switch {
+		case errors.Is(err, errHeld):
+			if held++; held > maxHeldRetries {
+				return err
+			}
+			pause := time.Duration(held)*5*time.Millisecond + time.Duration(rand.Int64N(int64(5*time.Millisecond)))
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(pause):
+			}
+		case retryable(err):
+			attempt++
+			s.log.WarnContext(ctx, "account transaction retried", "attempt", attempt, "err", err)
+		default:
 			return err
 		}
-		s.log.WarnContext(ctx, "account transaction retried", "attempt", attempt+1, "err", err)
 	}
 	return err
 }
+
+// maxHeldRetries bounds the retries of an operation whose GGOs are in flight (about 0.3 s
+// of pauses in all).
+const maxHeldRetries = 10
 
 func (s *Service) enqueue(ctx context.Context, batchID string) {
 	if err := s.outbox.Enqueue(ctx, batchID); err != nil {

@@ -149,6 +149,39 @@ func (w *accountWorld) checkBooks(t *testing.T) {
 	}
 }
 
+// checkSummaries compares ggoSummary's sums (from the rollups) with a plain SQL aggregate
+// over ggos, for both users, by UTC day (daily rollup) and by Copenhagen day (hourly).
+func (w *accountWorld) checkSummaries(t *testing.T) {
+	t.Helper()
+	from, until := w.begin.Truncate(24*time.Hour), w.begin.Truncate(24*time.Hour).Add(time.Duration(w.hours+48)*time.Hour).Truncate(24*time.Hour)
+	for _, user := range []int64{w.alice.ID, w.bob.ID} {
+		for _, tz := range []string{"UTC", "Europe/Copenhagen"} {
+			rows, err := w.p.app.Account.Summary(t.Context(), user, account.Filter{From: &from, Until: &until}, account.Day, []account.GroupBy{account.GroupByState}, tz, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []struct {
+				Bucket time.Time `bun:"bucket"`
+				State  string    `bun:"state"`
+				Amount int64     `bun:"amount_wh"`
+				N      int       `bun:"n"`
+			}
+			if err := w.p.app.DB.NewRaw(`SELECT date_trunc('day', begin_at, ?) AS bucket, state, sum(amount_wh)::bigint AS amount_wh, count(*)::int AS n
+				FROM ggos WHERE user_id = ? AND begin_at >= ? AND begin_at < ? GROUP BY 1, 2 ORDER BY 2, 1`, tz, user, from, until).Scan(t.Context(), &want); err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) != len(want) {
+				t.Fatalf("user %d, %s: Summary() = %d rows, plain SQL %d", user, tz, len(rows), len(want))
+			}
+			for i, r := range rows {
+				if wr := want[i]; !r.Begin.Equal(wr.Bucket) || r.State != wr.State || int64(r.AmountWh) != wr.Amount || r.Count != wr.N {
+					t.Errorf("user %d, %s: Summary()[%d] = %v %s %d Wh in %d, plain SQL %v %s %d Wh in %d", user, tz, i, r.Begin, r.State, r.AmountWh, r.Count, wr.Bucket, wr.State, wr.Amount, wr.N)
+				}
+			}
+		}
+	}
+}
+
 func TestIssuanceFromPublishedProduction(t *testing.T) {
 	w := newAccountWorld(t, 6, func(h int) int64 { return int64(100 * (h + 1)) }, func(int) int64 { return 50 })
 	var ggos []models.Ggo
@@ -374,7 +407,7 @@ func TestConcurrentOperationsNeverDoubleSpend(t *testing.T) {
 				} else {
 					transferred += int64(op.AmountWh)
 				}
-			case errors.Is(err, account.ErrInsufficient), errors.Is(err, account.ErrInvalidInput):
+			case errors.Is(err, account.ErrInsufficient), errors.Is(err, account.ErrInvalidInput), errors.Is(err, account.ErrConflict):
 				// Lost the race for the last GGOs or hours: refused cleanly.
 			default:
 				t.Errorf("operation %d: %v", i, err)
@@ -389,6 +422,13 @@ func TestConcurrentOperationsNeverDoubleSpend(t *testing.T) {
 	if got := w.sum(t, "user_id = ? AND state = 'STORED'", w.bob.ID); got != transferred {
 		t.Fatalf("bob holds %d Wh, the successful transfers sent %d", got, transferred)
 	}
+	var failed []models.GgoOperation
+	_ = w.p.app.DB.NewSelect().Model(&failed).Where("user_id = ? AND state <> 'COMMITTED'", w.alice.ID).Scan(ctx)
+	for _, f := range failed {
+		// The database's checks must be as strict as the ledger's: an accepted operation
+		// that the ledger refuses means a cap or a lock let something through.
+		t.Errorf("operation %d (%s, %d Wh) ended %s: %v", f.ID, f.Kind, f.AmountWh, f.State, deref(f.Error))
+	}
 	if got := w.sum(t, "retire_metering_point_id = ? AND state = 'RETIRED'", w.consMP); got != retired || retired > 4000 {
 		t.Fatalf("retired %d Wh, the successful retires claimed %d (cap 4000)", got, retired)
 	}
@@ -402,6 +442,11 @@ func TestConcurrentOperationsNeverDoubleSpend(t *testing.T) {
 		t.Fatalf("%d hours retired beyond consumption (%v)", over, err)
 	}
 	w.checkBooks(t)
+	w.checkSummaries(t)
+	if _, err := acc.CompactRollup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.checkSummaries(t)
 	t.Logf("%d of 100 operations succeeded: %d Wh transferred, %d Wh retired", okOps, transferred, retired)
 }
 
@@ -443,6 +488,15 @@ func TestAccountsAreTenantScoped(t *testing.T) {
 		map[string]any{"to": w.bob.AccountReference})
 	if !strings.Contains(string(r.Data["transferGgos"]), `"available":100`) {
 		t.Fatalf("transferGgos shortage = %s %+v", r.Data["transferGgos"], r.Errors)
+	}
+	// By account id (User.id) as well as by reference.
+	_, r = w.p.post(t, bob, `{ me { id } }`, nil)
+	var bobMe struct{ Me struct{ ID string } }
+	mustData(t, r, &bobMe)
+	_, r = w.p.post(t, alice, `mutation($to: String!) { transferGgos(input: {amount: 40, recipient: $to}) { operation { amount } userErrors { message } } }`,
+		map[string]any{"to": bobMe.Me.ID})
+	if !strings.Contains(string(r.Data["transferGgos"]), `"amount":40`) {
+		t.Fatalf("transfer by account id = %s %+v", r.Data["transferGgos"], r.Errors)
 	}
 }
 
@@ -521,4 +575,12 @@ func TestTransferAnnouncedBySignedWebhooks(t *testing.T) {
 	if err := webhook.Verify(bobSecret, com.ts, com.body, com.sig, time.Minute); err == nil {
 		t.Fatal("a signature verified with the wrong secret")
 	}
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }

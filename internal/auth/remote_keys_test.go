@@ -32,6 +32,11 @@ func TestRemoteJWKSKeyRotation(t *testing.T) {
 		t.Fatalf("NewVerifier() error = %v", err)
 	}
 	closeVerifier(t, v)
+	// NewVerifier fetches once itself and the cache once in the background, which may land
+	// a little later; count from when both are done, or the counts below race with it.
+	for deadline := time.Now().Add(2 * time.Second); srv.hits.Load() < 2 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	hitsAfterStart := srv.hits.Load()
 	if hitsAfterStart < 1 {
 		t.Fatalf("JWKS hits after NewVerifier = %d, want >= 1", hitsAfterStart)

@@ -5,36 +5,28 @@ package bench
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
-	"github.com/redis/go-redis/v9"
 	"github.com/uptrace/bun"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/originhub/originhub/internal/app"
 	"github.com/originhub/originhub/internal/config"
 	"github.com/originhub/originhub/internal/db"
 	"github.com/originhub/originhub/internal/ledger"
 	"github.com/originhub/originhub/internal/ledger/outbox"
 	"github.com/originhub/originhub/internal/ledger/standin"
-	"github.com/originhub/originhub/migrations"
 )
 
 // LedgerResult is the line `originhub bench ledger` prints.
@@ -78,61 +70,25 @@ func Ledger(ctx context.Context, lookup config.Lookup, log *slog.Logger, o Ledge
 	var res LedgerResult
 	res.SignTxPerS = signRate(o.SignFor)
 
-	base, err := config.Load(lookup)
+	uri, drop, err := benchDatabase(ctx, lookup, log)
 	if err != nil {
-		return res, fmt.Errorf("configuration: %w", err)
-	}
-	u, err := url.Parse(base.Database.URI)
-	if err != nil {
-		return res, fmt.Errorf("DATABASE_URI: %w", err)
-	}
-	var rnd [5]byte
-	_, _ = rand.Read(rnd[:])
-	u.Path = "/originhub_bench_" + hex.EncodeToString(rnd[:])
-	uri := u.String()
-	if _, err := db.EnsureDatabase(ctx, uri); err != nil {
 		return res, err
 	}
-	defer func() {
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-		defer cancel()
-		if err := db.DropDatabase(dctx, uri); err != nil {
-			log.Warn("bench database not dropped", "error", err)
-		}
-	}()
+	defer drop()
 	d, err := db.Open(ctx, db.Options{URI: uri, PoolSize: 4})
 	if err != nil {
 		return res, err
 	}
 	defer d.Close()
-	if _, err := migrations.Up(ctx, d); err != nil {
-		return res, err
-	}
-
 	if res.StandinCommitTxPerS, err = commitRate(ctx, d, o.CommitRounds); err != nil {
 		return res, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := startPlatform(ctx, lookup, log, uri, o.RedisDB, nil)
 	if err != nil {
 		return res, err
 	}
-	over := map[string]string{
-		"DATABASE_URI": uri, "HTTP_ADDR": ln.Addr().String(), "PROJECT_URL": "http://" + ln.Addr().String(),
-		"REDIS_CACHE_DB": strconv.Itoa(o.RedisDB), "REDIS_BROKER_DB": strconv.Itoa(o.RedisDB),
-		"AUTH_JWKS_URL": "", "AUTH_ISSUER": "", "LEDGER_URL": "", "RATE_LIMIT_PER_MINUTE": "0",
-		"CONCURRENCY": "32", "DATABASE_CONN_POLL_SIZE": "40",
-	}
-	cfg, err := config.Load(func(k string) (string, bool) {
-		if v, ok := over[k]; ok {
-			return v, true
-		}
-		return lookup(k)
-	})
-	if err != nil {
-		ln.Close()
-		return res, fmt.Errorf("configuration: %w", err)
-	}
-	lat, err := e2e(ctx, cfg, log, ln, o)
+	defer p.stop()
+	lat, err := e2e(ctx, p, o)
 	if err != nil {
 		return res, err
 	}
@@ -239,30 +195,12 @@ func commitRate(ctx context.Context, d *bun.DB, rounds int) (float64, error) {
 	return float64(committed) / elapsed.Seconds(), nil
 }
 
-// e2e runs the platform (API + worker + stand-in) on ln and measures, for o.Clients
+// e2e measures on the running platform, for o.Clients
 // parallel clients, the time from a change that submits a batch (publishing one hour of the
 // client's own metering point) to the COMMITTED event on the client's ledgerBatchUpdated
 // subscription over WebSocket.
-func e2e(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.Listener, o LedgerOptions) ([]time.Duration, error) {
-	rdb := redis.NewClient(&redis.Options{Addr: cfg.Redis.Addr, Username: cfg.Redis.Username, Password: cfg.Redis.Password.Reveal(), DB: o.RedisDB})
-	defer rdb.Close()
-	if err := rdb.FlushDB(ctx).Err(); err != nil {
-		ln.Close()
-		return nil, fmt.Errorf("flush bench redis db %d: %w", o.RedisDB, err)
-	}
-	defer rdb.FlushDB(context.WithoutCancel(ctx))
-
-	a, err := app.New(ctx, cfg, log)
-	if err != nil {
-		ln.Close()
-		return nil, err
-	}
-	defer a.Close()
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- a.RunRoles(runCtx, app.Roles{API: true, Worker: true}, ln) }()
-	defer func() { stop(); <-done }()
-
+func e2e(ctx context.Context, p *platform, o LedgerOptions) ([]time.Duration, error) {
+	a := p.app
 	begin := time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
 	if _, err := a.DB.ExecContext(ctx, "SELECT ensure_measurement_partitions(?, ?)", begin, begin.Add(time.Hour)); err != nil {
 		return nil, err
@@ -297,7 +235,7 @@ func e2e(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.Listen
 		if err != nil {
 			return nil, err
 		}
-		c, err := subscribe(ctx, "ws://"+ln.Addr().String()+"/graphql", tok)
+		c, err := subscribe(ctx, "ws://"+p.addr+"/graphql", tok)
 		if err != nil {
 			return nil, err
 		}

@@ -154,20 +154,20 @@ func (k *Key) DerivePath(path string) (*Key, error) {
 		if err != nil {
 			return nil, fmt.Errorf("derive %q: bad index %q", path, p)
 		}
-		idx := uint32(n)
 		if !hardened {
-			// The fast child derivation: every GGO and retire key goes through here.
-			if cur, err = cur.Child(idx); err != nil {
+			// The fast derivation: every Project Origin path (GGO keys are spent through
+			// this on every transfer) is non-hardened.
+			if cur, err = cur.Child(uint32(n)); err != nil {
 				return nil, fmt.Errorf("derive %q: %w", path, err)
 			}
 			continue
 		}
-		ext, err := cur.ext.NewChildKey(idx + bip32.FirstHardenedChild)
+		ext, err := cur.ext.NewChildKey(uint32(n) + bip32.FirstHardenedChild)
 		if err != nil {
 			return nil, fmt.Errorf("derive %q: %w", path, err)
 		}
 		if cur, err = newKey(ext); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("derive %q: %w", path, err)
 		}
 	}
 	return cur, nil

@@ -3,6 +3,7 @@ package datahub
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -248,4 +249,32 @@ func (s *Service) MeteringPointIDs(ctx context.Context, userID int64) ([]int64, 
 		return nil, fmt.Errorf("list metering points: %w", err)
 	}
 	return ids, nil
+}
+
+// ConsumptionPoints returns the user's consumption points among gsrns (all of them when
+// gsrns is empty), by GSRN. Errors: *InputError on field naming every GSRN that is not one
+// of the user's consumption points (theirs or not, so GSRNs of others cannot be probed).
+func ConsumptionPoints(ctx context.Context, db bun.IDB, userID int64, gsrns []string, field string) ([]models.MeteringPoint, error) {
+	var rows []models.MeteringPoint
+	q := db.NewSelect().Model(&rows).Where("mp.user_id = ? AND mp.type = ?", userID, models.MeteringPointConsumption).Order("mp.gsrn")
+	if len(gsrns) > 0 {
+		q = q.Where("mp.gsrn IN (?)", bun.In(gsrns))
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("load consumption points: %w", err)
+	}
+	if len(gsrns) > 0 && len(rows) != len(gsrns) {
+		found := make(map[string]bool, len(rows))
+		for _, r := range rows {
+			found[r.GSRN] = true
+		}
+		var missing []string
+		for _, g := range gsrns {
+			if !found[g] {
+				missing = append(missing, g)
+			}
+		}
+		return nil, &InputError{Field: field, Message: "not consumption metering points of yours: " + strings.Join(missing, ", ")}
+	}
+	return rows, nil
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 
+	"github.com/originhub/originhub/internal/datahub"
 	"github.com/originhub/originhub/models"
 )
 
@@ -155,26 +156,9 @@ func apply(d *models.Disclosure, st Settings) {
 
 // pointIDs returns the ids of the user's consumption points with gsrns, in GSRN order.
 func pointIDs(ctx context.Context, db bun.IDB, userID int64, gsrns []string) ([]int64, error) {
-	var rows []struct {
-		ID   int64  `bun:"id"`
-		GSRN string `bun:"gsrn"`
-	}
-	if err := db.NewRaw("SELECT id, gsrn FROM metering_points WHERE user_id = ? AND type = ? AND gsrn IN (?) ORDER BY gsrn",
-		userID, models.MeteringPointConsumption, bun.In(gsrns)).Scan(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("load metering points: %w", err)
-	}
-	if len(rows) != len(gsrns) {
-		found := map[string]bool{}
-		for _, r := range rows {
-			found[r.GSRN] = true
-		}
-		var missing []string
-		for _, g := range gsrns {
-			if !found[g] {
-				missing = append(missing, g)
-			}
-		}
-		return nil, &InputError{Field: "input.gsrn", Message: "not consumption metering points of yours: " + strings.Join(missing, ", ")}
+	rows, err := datahub.ConsumptionPoints(ctx, db, userID, gsrns, "input.gsrn")
+	if err != nil {
+		return nil, err
 	}
 	ids := make([]int64, len(rows))
 	for i, r := range rows {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/originhub/originhub/internal/datahub"
 	"github.com/originhub/originhub/internal/declaration"
 	"github.com/originhub/originhub/internal/residualmix"
 	"github.com/originhub/originhub/models"
@@ -129,26 +130,9 @@ func (s *Service) Declare(ctx context.Context, userID int64, q Query) (Result, e
 // points returns the user's consumption points among gsrns (all of them when gsrns is
 // empty), sorted by GSRN.
 func (s *Service) points(ctx context.Context, userID int64, gsrns []string) ([]models.MeteringPoint, error) {
-	var rows []models.MeteringPoint
-	q := s.db.NewSelect().Model(&rows).Where("mp.user_id = ? AND mp.type = ?", userID, models.MeteringPointConsumption).Order("mp.gsrn")
-	if len(gsrns) > 0 {
-		q = q.Where("mp.gsrn IN (?)", bun.In(gsrns))
-	}
-	if err := q.Scan(ctx); err != nil {
-		return nil, fmt.Errorf("load consumption points: %w", err)
-	}
-	if len(gsrns) > 0 && len(rows) != len(gsrns) {
-		found := map[string]bool{}
-		for _, r := range rows {
-			found[r.GSRN] = true
-		}
-		var missing []string
-		for _, g := range gsrns {
-			if !found[g] {
-				missing = append(missing, g)
-			}
-		}
-		return nil, &InputError{Field: "where.gsrn", Message: "not consumption metering points of yours: " + strings.Join(missing, ", ")}
+	rows, err := datahub.ConsumptionPoints(ctx, s.db, userID, gsrns, "where.gsrn")
+	if err != nil {
+		return nil, err
 	}
 	if len(rows) == 0 {
 		return nil, &InputError{Field: "where.gsrn", Message: "you have no consumption metering points"}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/originhub/originhub/internal/input"
 	"github.com/originhub/originhub/models"
 )
 
@@ -22,16 +23,13 @@ import (
 var (
 	// ErrNotFound: no such agreement among the caller's (others' are indistinguishable).
 	ErrNotFound     = errors.New("not found")
-	ErrInvalidInput = errors.New("invalid input")
+	ErrInvalidInput = input.ErrInvalid
 	// ErrConflict: the agreement is not in a state that allows the action.
 	ErrConflict = errors.New("conflict")
 )
 
 // InputError says which input was wrong; it matches ErrInvalidInput.
-type InputError struct{ Field, Message string }
-
-func (e *InputError) Error() string        { return e.Field + ": " + e.Message }
-func (e *InputError) Is(target error) bool { return target == ErrInvalidInput }
+type InputError = input.Error
 
 // Direction is the proposer's side: OUTBOUND sends GGOs, INBOUND receives them.
 type Direction string

@@ -13,20 +13,18 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 
+	"github.com/originhub/originhub/internal/input"
 	"github.com/originhub/originhub/models"
 )
 
 // Errors of the facility service.
 var (
 	ErrNotFound     = errors.New("not found")
-	ErrInvalidInput = errors.New("invalid input")
+	ErrInvalidInput = input.ErrInvalid
 )
 
 // InputError says which input was wrong; it matches ErrInvalidInput.
-type InputError struct{ Field, Message string }
-
-func (e *InputError) Error() string        { return e.Field + ": " + e.Message }
-func (e *InputError) Is(target error) bool { return target == ErrInvalidInput }
+type InputError = input.Error
 
 // Filter narrows a user's facilities; empty fields match everything.
 type Filter struct {

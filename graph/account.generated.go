@@ -38,12 +38,6 @@ type GgoOperationResolver interface {
 
 	LedgerBatch(ctx context.Context, obj *models.GgoOperation) (*models.LedgerBatch, error)
 }
-type GgoSummaryPointResolver interface {
-	Technology(ctx context.Context, obj *account.SummaryRow) (*string, error)
-	Sector(ctx context.Context, obj *account.SummaryRow) (*models.Sector, error)
-	State(ctx context.Context, obj *account.SummaryRow) (*models.GgoState, error)
-	Origin(ctx context.Context, obj *account.SummaryRow) (*models.GgoOrigin, error)
-}
 
 // endregion ************************** generated!.gotpl **************************
 
@@ -1319,7 +1313,7 @@ func (ec *executionContext) _GgoSummaryPoint_technology(ctx context.Context, fie
 			return ec.fieldContext_GgoSummaryPoint_technology(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.GgoSummaryPoint().Technology(ctx, obj)
+			return obj.TechnologyGroup(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -1330,7 +1324,7 @@ func (ec *executionContext) _GgoSummaryPoint_technology(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_GgoSummaryPoint_technology(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("GgoSummaryPoint", field, true, true, "String")
+	return graphql.NewScalarFieldContext("GgoSummaryPoint", field, true, false, "String")
 }
 
 func (ec *executionContext) _GgoSummaryPoint_sector(ctx context.Context, field graphql.CollectedField, obj *account.SummaryRow) (ret graphql.Marshaler) {
@@ -1342,7 +1336,7 @@ func (ec *executionContext) _GgoSummaryPoint_sector(ctx context.Context, field g
 			return ec.fieldContext_GgoSummaryPoint_sector(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.GgoSummaryPoint().Sector(ctx, obj)
+			return obj.SectorGroup(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Sector) graphql.Marshaler {
@@ -1353,7 +1347,7 @@ func (ec *executionContext) _GgoSummaryPoint_sector(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_GgoSummaryPoint_sector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("GgoSummaryPoint", field, true, true, "Sector")
+	return graphql.NewScalarFieldContext("GgoSummaryPoint", field, true, false, "Sector")
 }
 
 func (ec *executionContext) _GgoSummaryPoint_state(ctx context.Context, field graphql.CollectedField, obj *account.SummaryRow) (ret graphql.Marshaler) {
@@ -1365,7 +1359,7 @@ func (ec *executionContext) _GgoSummaryPoint_state(ctx context.Context, field gr
 			return ec.fieldContext_GgoSummaryPoint_state(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.GgoSummaryPoint().State(ctx, obj)
+			return obj.StateGroup(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.GgoState) graphql.Marshaler {
@@ -1376,7 +1370,7 @@ func (ec *executionContext) _GgoSummaryPoint_state(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_GgoSummaryPoint_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("GgoSummaryPoint", field, true, true, "GgoState")
+	return graphql.NewScalarFieldContext("GgoSummaryPoint", field, true, false, "GgoState")
 }
 
 func (ec *executionContext) _GgoSummaryPoint_origin(ctx context.Context, field graphql.CollectedField, obj *account.SummaryRow) (ret graphql.Marshaler) {
@@ -1388,7 +1382,7 @@ func (ec *executionContext) _GgoSummaryPoint_origin(ctx context.Context, field g
 			return ec.fieldContext_GgoSummaryPoint_origin(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.GgoSummaryPoint().Origin(ctx, obj)
+			return obj.OriginGroup(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.GgoOrigin) graphql.Marshaler {
@@ -1399,7 +1393,7 @@ func (ec *executionContext) _GgoSummaryPoint_origin(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_GgoSummaryPoint_origin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("GgoSummaryPoint", field, true, true, "GgoOrigin")
+	return graphql.NewScalarFieldContext("GgoSummaryPoint", field, true, false, "GgoOrigin")
 }
 
 func (ec *executionContext) _MeasurementRevision_oldAmount(ctx context.Context, field graphql.CollectedField, obj *models.MeasurementRevision) (ret graphql.Marshaler) {
@@ -2316,42 +2310,38 @@ func (ec *executionContext) _GgoSummaryPoint(ctx context.Context, sel ast.Select
 		case "begin":
 			out.Values[i] = ec._GgoSummaryPoint_begin(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "amount":
 			out.Values[i] = ec._GgoSummaryPoint_amount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "count":
 			out.Values[i] = ec._GgoSummaryPoint_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "technology":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._GgoSummaryPoint_technology(ctx, field, obj)
-				})
+			out.Values[i] = ec._GgoSummaryPoint_technology(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "sector":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._GgoSummaryPoint_sector(ctx, field, obj)
-				})
+			out.Values[i] = ec._GgoSummaryPoint_sector(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "state":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._GgoSummaryPoint_state(ctx, field, obj)
-				})
+			out.Values[i] = ec._GgoSummaryPoint_state(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "origin":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._GgoSummaryPoint_origin(ctx, field, obj)
-				})
+			out.Values[i] = ec._GgoSummaryPoint_origin(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

@@ -33,12 +33,6 @@ type MeasurementResolver interface {
 
 	Ledger(ctx context.Context, obj *models.Measurement) (*models.MeasurementLedgerState, error)
 }
-type MeasurementSeriesPointResolver interface {
-	Gsrn(ctx context.Context, obj *datahub.SeriesRow) (*string, error)
-	Type(ctx context.Context, obj *datahub.SeriesRow) (*models.MeteringPointType, error)
-	Sector(ctx context.Context, obj *datahub.SeriesRow) (*models.Sector, error)
-	Technology(ctx context.Context, obj *datahub.SeriesRow) (*string, error)
-}
 type MeteringPointResolver interface {
 	ID(ctx context.Context, obj *models.MeteringPoint) (string, error)
 
@@ -1553,7 +1547,7 @@ func (ec *executionContext) _MeasurementSeriesPoint_gsrn(ctx context.Context, fi
 			return ec.fieldContext_MeasurementSeriesPoint_gsrn(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.MeasurementSeriesPoint().Gsrn(ctx, obj)
+			return obj.GSRNGroup(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -1564,7 +1558,7 @@ func (ec *executionContext) _MeasurementSeriesPoint_gsrn(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_MeasurementSeriesPoint_gsrn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MeasurementSeriesPoint", field, true, true, "String")
+	return graphql.NewScalarFieldContext("MeasurementSeriesPoint", field, true, false, "String")
 }
 
 func (ec *executionContext) _MeasurementSeriesPoint_type(ctx context.Context, field graphql.CollectedField, obj *datahub.SeriesRow) (ret graphql.Marshaler) {
@@ -1576,7 +1570,7 @@ func (ec *executionContext) _MeasurementSeriesPoint_type(ctx context.Context, fi
 			return ec.fieldContext_MeasurementSeriesPoint_type(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.MeasurementSeriesPoint().Type(ctx, obj)
+			return obj.TypeGroup(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.MeteringPointType) graphql.Marshaler {
@@ -1587,7 +1581,7 @@ func (ec *executionContext) _MeasurementSeriesPoint_type(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_MeasurementSeriesPoint_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MeasurementSeriesPoint", field, true, true, "MeteringPointType")
+	return graphql.NewScalarFieldContext("MeasurementSeriesPoint", field, true, false, "MeteringPointType")
 }
 
 func (ec *executionContext) _MeasurementSeriesPoint_sector(ctx context.Context, field graphql.CollectedField, obj *datahub.SeriesRow) (ret graphql.Marshaler) {
@@ -1599,7 +1593,7 @@ func (ec *executionContext) _MeasurementSeriesPoint_sector(ctx context.Context, 
 			return ec.fieldContext_MeasurementSeriesPoint_sector(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.MeasurementSeriesPoint().Sector(ctx, obj)
+			return obj.SectorGroup(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Sector) graphql.Marshaler {
@@ -1610,7 +1604,7 @@ func (ec *executionContext) _MeasurementSeriesPoint_sector(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_MeasurementSeriesPoint_sector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MeasurementSeriesPoint", field, true, true, "Sector")
+	return graphql.NewScalarFieldContext("MeasurementSeriesPoint", field, true, false, "Sector")
 }
 
 func (ec *executionContext) _MeasurementSeriesPoint_technology(ctx context.Context, field graphql.CollectedField, obj *datahub.SeriesRow) (ret graphql.Marshaler) {
@@ -1622,7 +1616,7 @@ func (ec *executionContext) _MeasurementSeriesPoint_technology(ctx context.Conte
 			return ec.fieldContext_MeasurementSeriesPoint_technology(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.MeasurementSeriesPoint().Technology(ctx, obj)
+			return obj.TechnologyGroup(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -1633,7 +1627,7 @@ func (ec *executionContext) _MeasurementSeriesPoint_technology(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_MeasurementSeriesPoint_technology(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MeasurementSeriesPoint", field, true, true, "String")
+	return graphql.NewScalarFieldContext("MeasurementSeriesPoint", field, true, false, "String")
 }
 
 func (ec *executionContext) _MeteringPoint_id(ctx context.Context, field graphql.CollectedField, obj *models.MeteringPoint) (ret graphql.Marshaler) {
@@ -3727,42 +3721,38 @@ func (ec *executionContext) _MeasurementSeriesPoint(ctx context.Context, sel ast
 		case "begin":
 			out.Values[i] = ec._MeasurementSeriesPoint_begin(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "amount":
 			out.Values[i] = ec._MeasurementSeriesPoint_amount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "readings":
 			out.Values[i] = ec._MeasurementSeriesPoint_readings(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "gsrn":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._MeasurementSeriesPoint_gsrn(ctx, field, obj)
-				})
+			out.Values[i] = ec._MeasurementSeriesPoint_gsrn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "type":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._MeasurementSeriesPoint_type(ctx, field, obj)
-				})
+			out.Values[i] = ec._MeasurementSeriesPoint_type(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "sector":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._MeasurementSeriesPoint_sector(ctx, field, obj)
-				})
+			out.Values[i] = ec._MeasurementSeriesPoint_sector(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "technology":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._MeasurementSeriesPoint_technology(ctx, field, obj)
-				})
+			out.Values[i] = ec._MeasurementSeriesPoint_technology(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

@@ -24,12 +24,10 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Ggo() GgoResolver
 	GgoOperation() GgoOperationResolver
-	GgoSummaryPoint() GgoSummaryPointResolver
 	ImportJob() ImportJobResolver
 	LedgerBatch() LedgerBatchResolver
 	Measurement() MeasurementResolver
 	MeasurementLedgerState() MeasurementLedgerStateResolver
-	MeasurementSeriesPoint() MeasurementSeriesPointResolver
 	MeteringPoint() MeteringPointResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
@@ -245,13 +243,13 @@ type ComplexityRoot struct {
 	}
 
 	GgoSummaryPoint struct {
-		AmountWh   func(childComplexity int) int
-		Begin      func(childComplexity int) int
-		Count      func(childComplexity int) int
-		Origin     func(childComplexity int) int
-		Sector     func(childComplexity int) int
-		State      func(childComplexity int) int
-		Technology func(childComplexity int) int
+		AmountWh        func(childComplexity int) int
+		Begin           func(childComplexity int) int
+		Count           func(childComplexity int) int
+		OriginGroup     func(childComplexity int) int
+		SectorGroup     func(childComplexity int) int
+		StateGroup      func(childComplexity int) int
+		TechnologyGroup func(childComplexity int) int
 	}
 
 	ImportJob struct {
@@ -349,13 +347,13 @@ type ComplexityRoot struct {
 	}
 
 	MeasurementSeriesPoint struct {
-		AmountWh   func(childComplexity int) int
-		Begin      func(childComplexity int) int
-		Gsrn       func(childComplexity int) int
-		Readings   func(childComplexity int) int
-		Sector     func(childComplexity int) int
-		Technology func(childComplexity int) int
-		Type       func(childComplexity int) int
+		AmountWh        func(childComplexity int) int
+		Begin           func(childComplexity int) int
+		GSRNGroup       func(childComplexity int) int
+		Readings        func(childComplexity int) int
+		SectorGroup     func(childComplexity int) int
+		TechnologyGroup func(childComplexity int) int
+		TypeGroup       func(childComplexity int) int
 	}
 
 	MeteringPoint struct {
@@ -1408,29 +1406,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.GgoSummaryPoint.Count(childComplexity), true
 	case "GgoSummaryPoint.origin":
-		if e.ComplexityRoot.GgoSummaryPoint.Origin == nil {
+		if e.ComplexityRoot.GgoSummaryPoint.OriginGroup == nil {
 			break
 		}
 
-		return e.ComplexityRoot.GgoSummaryPoint.Origin(childComplexity), true
+		return e.ComplexityRoot.GgoSummaryPoint.OriginGroup(childComplexity), true
 	case "GgoSummaryPoint.sector":
-		if e.ComplexityRoot.GgoSummaryPoint.Sector == nil {
+		if e.ComplexityRoot.GgoSummaryPoint.SectorGroup == nil {
 			break
 		}
 
-		return e.ComplexityRoot.GgoSummaryPoint.Sector(childComplexity), true
+		return e.ComplexityRoot.GgoSummaryPoint.SectorGroup(childComplexity), true
 	case "GgoSummaryPoint.state":
-		if e.ComplexityRoot.GgoSummaryPoint.State == nil {
+		if e.ComplexityRoot.GgoSummaryPoint.StateGroup == nil {
 			break
 		}
 
-		return e.ComplexityRoot.GgoSummaryPoint.State(childComplexity), true
+		return e.ComplexityRoot.GgoSummaryPoint.StateGroup(childComplexity), true
 	case "GgoSummaryPoint.technology":
-		if e.ComplexityRoot.GgoSummaryPoint.Technology == nil {
+		if e.ComplexityRoot.GgoSummaryPoint.TechnologyGroup == nil {
 			break
 		}
 
-		return e.ComplexityRoot.GgoSummaryPoint.Technology(childComplexity), true
+		return e.ComplexityRoot.GgoSummaryPoint.TechnologyGroup(childComplexity), true
 
 	case "ImportJob.attempts":
 		if e.ComplexityRoot.ImportJob.Attempts == nil {
@@ -1805,11 +1803,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MeasurementSeriesPoint.Begin(childComplexity), true
 	case "MeasurementSeriesPoint.gsrn":
-		if e.ComplexityRoot.MeasurementSeriesPoint.Gsrn == nil {
+		if e.ComplexityRoot.MeasurementSeriesPoint.GSRNGroup == nil {
 			break
 		}
 
-		return e.ComplexityRoot.MeasurementSeriesPoint.Gsrn(childComplexity), true
+		return e.ComplexityRoot.MeasurementSeriesPoint.GSRNGroup(childComplexity), true
 	case "MeasurementSeriesPoint.readings":
 		if e.ComplexityRoot.MeasurementSeriesPoint.Readings == nil {
 			break
@@ -1817,23 +1815,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MeasurementSeriesPoint.Readings(childComplexity), true
 	case "MeasurementSeriesPoint.sector":
-		if e.ComplexityRoot.MeasurementSeriesPoint.Sector == nil {
+		if e.ComplexityRoot.MeasurementSeriesPoint.SectorGroup == nil {
 			break
 		}
 
-		return e.ComplexityRoot.MeasurementSeriesPoint.Sector(childComplexity), true
+		return e.ComplexityRoot.MeasurementSeriesPoint.SectorGroup(childComplexity), true
 	case "MeasurementSeriesPoint.technology":
-		if e.ComplexityRoot.MeasurementSeriesPoint.Technology == nil {
+		if e.ComplexityRoot.MeasurementSeriesPoint.TechnologyGroup == nil {
 			break
 		}
 
-		return e.ComplexityRoot.MeasurementSeriesPoint.Technology(childComplexity), true
+		return e.ComplexityRoot.MeasurementSeriesPoint.TechnologyGroup(childComplexity), true
 	case "MeasurementSeriesPoint.type":
-		if e.ComplexityRoot.MeasurementSeriesPoint.Type == nil {
+		if e.ComplexityRoot.MeasurementSeriesPoint.TypeGroup == nil {
 			break
 		}
 
-		return e.ComplexityRoot.MeasurementSeriesPoint.Type(childComplexity), true
+		return e.ComplexityRoot.MeasurementSeriesPoint.TypeGroup(childComplexity), true
 
 	case "MeteringPoint.address":
 		if e.ComplexityRoot.MeteringPoint.Address == nil {

@@ -90,22 +90,6 @@ func (r *ggoOperationResolver) LedgerBatch(ctx context.Context, obj *models.GgoO
 	return loadLedgerBatch(ctx, obj.BatchID)
 }
 
-func (r *ggoSummaryPointResolver) Technology(ctx context.Context, obj *account.SummaryRow) (*string, error) {
-	return nonEmpty(obj.Technology), nil
-}
-
-func (r *ggoSummaryPointResolver) Sector(ctx context.Context, obj *account.SummaryRow) (*models.Sector, error) {
-	return enumOrNil[models.Sector](obj.Sector), nil
-}
-
-func (r *ggoSummaryPointResolver) State(ctx context.Context, obj *account.SummaryRow) (*models.GgoState, error) {
-	return enumOrNil[models.GgoState](obj.State), nil
-}
-
-func (r *ggoSummaryPointResolver) Origin(ctx context.Context, obj *account.SummaryRow) (*models.GgoOrigin, error) {
-	return enumOrNil[models.GgoOrigin](obj.Origin), nil
-}
-
 func (r *mutationResolver) TransferGgos(ctx context.Context, input graph.TransferGgosInput) (*graph.GgoOperationPayload, error) {
 	return r.transferGgos(ctx, input)
 }
@@ -162,12 +146,7 @@ func (r *Resolver) Ggo() graph.GgoResolver { return &ggoResolver{r} }
 
 func (r *Resolver) GgoOperation() graph.GgoOperationResolver { return &ggoOperationResolver{r} }
 
-func (r *Resolver) GgoSummaryPoint() graph.GgoSummaryPointResolver {
-	return &ggoSummaryPointResolver{r}
-}
-
 type (
-	ggoResolver             struct{ *Resolver }
-	ggoOperationResolver    struct{ *Resolver }
-	ggoSummaryPointResolver struct{ *Resolver }
+	ggoResolver          struct{ *Resolver }
+	ggoOperationResolver struct{ *Resolver }
 )

@@ -30,14 +30,6 @@ func ggoFilter(w *graph.GgoFilter) account.Filter {
 	return f
 }
 
-func enumOrNil[T ~string](s string) *T {
-	if s == "" {
-		return nil
-	}
-	v := T(s)
-	return &v
-}
-
 // loadTechnology loads a technology label through the request's loader; nil if unknown.
 func loadTechnology(ctx context.Context, tech, fuel *string) (*models.Technology, error) {
 	if tech == nil || fuel == nil {

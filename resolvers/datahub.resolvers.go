@@ -49,30 +49,6 @@ func (r *measurementResolver) Gsrn(ctx context.Context, obj *models.Measurement)
 	return mp.GSRN, nil
 }
 
-func (r *measurementSeriesPointResolver) Gsrn(ctx context.Context, obj *datahub.SeriesRow) (*string, error) {
-	return nonEmpty(obj.GSRN), nil
-}
-
-func (r *measurementSeriesPointResolver) Type(ctx context.Context, obj *datahub.SeriesRow) (*models.MeteringPointType, error) {
-	if obj.Type == "" {
-		return nil, nil
-	}
-	t := models.MeteringPointType(obj.Type)
-	return &t, nil
-}
-
-func (r *measurementSeriesPointResolver) Sector(ctx context.Context, obj *datahub.SeriesRow) (*models.Sector, error) {
-	if obj.Sector == "" {
-		return nil, nil
-	}
-	sec := models.Sector(obj.Sector)
-	return &sec, nil
-}
-
-func (r *measurementSeriesPointResolver) Technology(ctx context.Context, obj *datahub.SeriesRow) (*string, error) {
-	return nonEmpty(obj.Technology), nil
-}
-
 func (r *meteringPointResolver) ID(ctx context.Context, obj *models.MeteringPoint) (string, error) {
 	return relay.EncodeIntID(typeMeteringPoint, obj.ID), nil
 }
@@ -200,18 +176,13 @@ func (r *Resolver) ImportJob() graph.ImportJobResolver { return &importJobResolv
 
 func (r *Resolver) Measurement() graph.MeasurementResolver { return &measurementResolver{r} }
 
-func (r *Resolver) MeasurementSeriesPoint() graph.MeasurementSeriesPointResolver {
-	return &measurementSeriesPointResolver{r}
-}
-
 func (r *Resolver) MeteringPoint() graph.MeteringPointResolver { return &meteringPointResolver{r} }
 
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
 
 type (
-	importJobResolver              struct{ *Resolver }
-	measurementResolver            struct{ *Resolver }
-	measurementSeriesPointResolver struct{ *Resolver }
-	meteringPointResolver          struct{ *Resolver }
-	mutationResolver               struct{ *Resolver }
+	importJobResolver     struct{ *Resolver }
+	measurementResolver   struct{ *Resolver }
+	meteringPointResolver struct{ *Resolver }
+	mutationResolver      struct{ *Resolver }
 )

@@ -321,3 +321,26 @@ func (s *Service) Revisions(ctx context.Context, keys []HourKey) (map[HourKey]mo
 	}
 	return db.Keyed(rows, func(r *models.MeasurementRevision) HourKey { return HourKey{r.MeteringPointID, r.BeginAt.UTC()} }), nil
 }
+
+// The nullable views of a summary row's groups, bound to GraphQL as plain methods: a
+// summary can have thousands of rows, and field resolvers would cost a goroutine each.
+
+// TechnologyGroup is the row's technology label, nil when not grouped by it.
+func (r SummaryRow) TechnologyGroup() *string { return nonEmpty[string](r.Technology) }
+
+// SectorGroup is the row's sector, nil when not grouped by it.
+func (r SummaryRow) SectorGroup() *models.Sector { return nonEmpty[models.Sector](r.Sector) }
+
+// StateGroup is the row's state, nil when not grouped by it.
+func (r SummaryRow) StateGroup() *models.GgoState { return nonEmpty[models.GgoState](r.State) }
+
+// OriginGroup is the row's origin, nil when not grouped by it.
+func (r SummaryRow) OriginGroup() *models.GgoOrigin { return nonEmpty[models.GgoOrigin](r.Origin) }
+
+func nonEmpty[T ~string](s string) *T {
+	if s == "" {
+		return nil
+	}
+	v := T(s)
+	return &v
+}

@@ -278,3 +278,28 @@ func ConsumptionPoints(ctx context.Context, db bun.IDB, userID int64, gsrns []st
 	}
 	return rows, nil
 }
+
+// The nullable views of a series row's groups, bound to GraphQL as plain methods: a series
+// can have thousands of rows, and field resolvers would cost a goroutine each.
+
+// GSRNGroup is the row's GSRN, nil when not grouped by metering point.
+func (r SeriesRow) GSRNGroup() *string { return nonEmpty[string](r.GSRN) }
+
+// TypeGroup is the row's metering point type, nil when not grouped by it.
+func (r SeriesRow) TypeGroup() *models.MeteringPointType {
+	return nonEmpty[models.MeteringPointType](r.Type)
+}
+
+// SectorGroup is the row's sector, nil when not grouped by it.
+func (r SeriesRow) SectorGroup() *models.Sector { return nonEmpty[models.Sector](r.Sector) }
+
+// TechnologyGroup is the row's technology label, nil when not grouped by it.
+func (r SeriesRow) TechnologyGroup() *string { return nonEmpty[string](r.Technology) }
+
+func nonEmpty[T ~string](s string) *T {
+	if s == "" {
+		return nil
+	}
+	v := T(s)
+	return &v
+}

@@ -57,13 +57,6 @@ func measurementFilter(w *graph.MeasurementFilter) datahub.MeasurementFilter {
 	return f
 }
 
-func nonEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
 func (r *mutationResolver) importMeasurements(ctx context.Context, input graph.ImportMeasurementsInput) (*graph.ImportMeasurementsPayload, error) {
 	v, err := viewer(ctx)
 	if err != nil {

@@ -32,7 +32,7 @@ func statisticsResult(r statistics.Result) *graph.Statistics {
 	out := &graph.Statistics{Begin: r.From, End: r.To, MinimumContributors: statistics.MinContributors, Suppressed: r.Suppressed,
 		Points: make([]graph.StatisticsPoint, len(r.Points))}
 	for i, p := range r.Points {
-		out.Points[i] = graph.StatisticsPoint{Begin: p.Begin, Kind: graph.StatisticsKind(p.Kind), Sector: models.Sector(p.Sector), Technology: nonEmpty(p.Technology), Amount: models.WattHours(p.AmountWh)}
+		out.Points[i] = graph.StatisticsPoint{Begin: p.Begin, Kind: graph.StatisticsKind(p.Kind), Sector: models.Sector(p.Sector), Technology: models.NonEmpty[string](p.Technology), Amount: models.WattHours(p.AmountWh)}
 	}
 	return out
 }

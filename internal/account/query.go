@@ -326,21 +326,15 @@ func (s *Service) Revisions(ctx context.Context, keys []HourKey) (map[HourKey]mo
 // summary can have thousands of rows, and field resolvers would cost a goroutine each.
 
 // TechnologyGroup is the row's technology label, nil when not grouped by it.
-func (r SummaryRow) TechnologyGroup() *string { return nonEmpty[string](r.Technology) }
+func (r SummaryRow) TechnologyGroup() *string { return models.NonEmpty[string](r.Technology) }
 
 // SectorGroup is the row's sector, nil when not grouped by it.
-func (r SummaryRow) SectorGroup() *models.Sector { return nonEmpty[models.Sector](r.Sector) }
+func (r SummaryRow) SectorGroup() *models.Sector { return models.NonEmpty[models.Sector](r.Sector) }
 
 // StateGroup is the row's state, nil when not grouped by it.
-func (r SummaryRow) StateGroup() *models.GgoState { return nonEmpty[models.GgoState](r.State) }
+func (r SummaryRow) StateGroup() *models.GgoState { return models.NonEmpty[models.GgoState](r.State) }
 
 // OriginGroup is the row's origin, nil when not grouped by it.
-func (r SummaryRow) OriginGroup() *models.GgoOrigin { return nonEmpty[models.GgoOrigin](r.Origin) }
-
-func nonEmpty[T ~string](s string) *T {
-	if s == "" {
-		return nil
-	}
-	v := T(s)
-	return &v
+func (r SummaryRow) OriginGroup() *models.GgoOrigin {
+	return models.NonEmpty[models.GgoOrigin](r.Origin)
 }

@@ -283,23 +283,15 @@ func ConsumptionPoints(ctx context.Context, db bun.IDB, userID int64, gsrns []st
 // can have thousands of rows, and field resolvers would cost a goroutine each.
 
 // GSRNGroup is the row's GSRN, nil when not grouped by metering point.
-func (r SeriesRow) GSRNGroup() *string { return nonEmpty[string](r.GSRN) }
+func (r SeriesRow) GSRNGroup() *string { return models.NonEmpty[string](r.GSRN) }
 
 // TypeGroup is the row's metering point type, nil when not grouped by it.
 func (r SeriesRow) TypeGroup() *models.MeteringPointType {
-	return nonEmpty[models.MeteringPointType](r.Type)
+	return models.NonEmpty[models.MeteringPointType](r.Type)
 }
 
 // SectorGroup is the row's sector, nil when not grouped by it.
-func (r SeriesRow) SectorGroup() *models.Sector { return nonEmpty[models.Sector](r.Sector) }
+func (r SeriesRow) SectorGroup() *models.Sector { return models.NonEmpty[models.Sector](r.Sector) }
 
 // TechnologyGroup is the row's technology label, nil when not grouped by it.
-func (r SeriesRow) TechnologyGroup() *string { return nonEmpty[string](r.Technology) }
-
-func nonEmpty[T ~string](s string) *T {
-	if s == "" {
-		return nil
-	}
-	v := T(s)
-	return &v
-}
+func (r SeriesRow) TechnologyGroup() *string { return models.NonEmpty[string](r.Technology) }

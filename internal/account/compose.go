@@ -102,7 +102,7 @@ func (s *Service) Compose(ctx context.Context, owner int64, in ComposeInput) (mo
 			return fmt.Errorf("lock ggo: %w", err)
 		}
 		if g.State != models.GgoStored || !g.ExpiresAt.After(s.clock()) {
-			return &InputError{Field: "input.ggo", Message: "is not stored (it is " + stateWord(g, s) + ")"}
+			return &InputError{Field: "input.ggo", Message: "is not stored (it is " + stateWord(g) + ")"}
 		}
 		if total > g.AmountWh {
 			return &InputError{Field: "input", Message: fmt.Sprintf("asks for %d Wh, the GGO holds %d Wh", total, g.AmountWh)}
@@ -204,7 +204,8 @@ func (s *Service) Compose(ctx context.Context, owner int64, in ComposeInput) (mo
 	return op, nil
 }
 
-func stateWord(g models.Ggo, s *Service) string {
+// stateWord names why a GGO cannot be used: its state, or "expired" for a STORED one past expiry.
+func stateWord(g models.Ggo) string {
 	if g.State == models.GgoStored {
 		return "expired"
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/originhub/originhub/internal/ledger"
 	"github.com/originhub/originhub/models"
@@ -22,6 +23,8 @@ type builder struct {
 	master  *ledger.Key
 	masters map[int64]*ledger.Key // other parties' wallets, opened once
 	now     time.Time
+
+	keyIndexes []int64 // reserved, unused traded-GGO key indexes
 
 	txs    []ledger.Tx
 	parts  []models.Ggo
@@ -72,16 +75,25 @@ func (b *builder) newKey(ctx context.Context, user int64) (*ledger.Key, string, 
 		}
 		b.masters[user] = m
 	}
-	var k int64
-	if err := b.tx.NewRaw("SELECT nextval('ggo_key_index_seq')").Scan(ctx, &k); err != nil {
-		return nil, "", fmt.Errorf("reserve key index: %w", err)
+	if len(b.keyIndexes) == 0 {
+		// A few at a time: most operations need two or three keys, and each reservation is
+		// a round trip while the operation's rows are locked.
+		if err := b.tx.NewRaw("SELECT nextval('ggo_key_index_seq') FROM generate_series(1, ?)", keyBlock).
+			Scan(ctx, &b.keyIndexes); err != nil {
+			return nil, "", fmt.Errorf("reserve key indexes: %w", err)
+		}
 	}
+	k := b.keyIndexes[0]
+	b.keyIndexes = b.keyIndexes[1:]
 	key, err := m.TradedGGOKey(uint32(k))
 	if err != nil {
 		return nil, "", err
 	}
 	return key, "m/0/" + strconv.FormatInt(k, 10), nil
 }
+
+// keyBlock is how many key indexes newKey reserves at once.
+const keyBlock = 4
 
 // part returns a new GGO derived from src for owner, copying provenance.
 func part(src models.Ggo, owner int64, origin models.GgoOrigin, amount models.WattHours, key *ledger.Key, path string) models.Ggo {
@@ -251,17 +263,23 @@ func (b *builder) finish(ctx context.Context, op *models.GgoOperation) (string, 
 			return "", fmt.Errorf("record parts: %w", err)
 		}
 	}
-	for _, sp := range b.spent {
-		next := sp.next
-		res, err := b.tx.NewUpdate().Model((*models.Ggo)(nil)).
-			Set("state = 'LOCKED', next_state = ?, batch_id = ?, operation_id = ?, retire_metering_point_id = ?, updated_at = now()", next, batch.ID, op.ID, sp.retireMP).
-			Where("g.id = ? AND g.state = 'STORED'", sp.id).Exec(ctx)
-		if err != nil {
-			return "", fmt.Errorf("lock ggo %d: %w", sp.id, err)
+	if len(b.spent) > 0 {
+		ids, nexts, mps := make([]int64, len(b.spent)), make([]string, len(b.spent)), make([]*int64, len(b.spent))
+		for i, sp := range b.spent {
+			ids[i], nexts[i], mps[i] = sp.id, string(sp.next), sp.retireMP
 		}
-		// The row was locked (FOR NO KEY UPDATE) when picked, so it must still be STORED.
-		if n, _ := res.RowsAffected(); n != 1 {
-			return "", fmt.Errorf("lock ggo %d: %w", sp.id, ErrConflict)
+		// One statement for all: each is a round trip, and each fires the rollup trigger.
+		res, err := b.tx.NewRaw(`UPDATE ggos g SET state = 'LOCKED', next_state = v.next, batch_id = ?, operation_id = ?,
+				retire_metering_point_id = v.mp, updated_at = now()
+			FROM unnest(?::bigint[], ?::text[], ?::bigint[]) AS v(id, next, mp)
+			WHERE g.id = v.id AND g.state = 'STORED'`,
+			batch.ID, op.ID, pgdialect.Array(ids), pgdialect.Array(nexts), pgdialect.Array(mps)).Exec(ctx)
+		if err != nil {
+			return "", fmt.Errorf("lock spent ggos: %w", err)
+		}
+		// The rows were locked (FOR NO KEY UPDATE) when picked, so they must still be STORED.
+		if n, _ := res.RowsAffected(); n != int64(len(b.spent)) {
+			return "", fmt.Errorf("lock spent ggos: %d of %d: %w", n, len(b.spent), ErrConflict)
 		}
 	}
 	return batch.ID, nil

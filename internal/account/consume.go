@@ -81,6 +81,9 @@ func (s *Service) ConsumePeriod(ctx context.Context, owner int64, from, until ti
 	if err := hourRange(from, until, maxConsumeHours); err != nil {
 		return nil, err
 	}
+	if ok, err := s.routes(ctx, s.db, owner, from, until); err != nil || !ok {
+		return nil, err
+	}
 	// Only hours where the owner holds something can change.
 	var hours []time.Time
 	if err := s.db.NewSelect().Model((*models.Ggo)(nil)).ColumnExpr("DISTINCT g.begin_at").
@@ -99,6 +102,23 @@ func (s *Service) ConsumePeriod(ctx context.Context, owner int64, from, until ti
 		}
 	}
 	return ops, nil
+}
+
+// routes reports whether automatic consumption can move anything of owner's in [from,
+// until): whether the owner has a retire-receiving consumption point or an ACCEPTED outbound
+// agreement in force then. Most accounts have neither (a trader that only receives), and
+// every GGO they receive triggers consumption: for them this one query is all it costs.
+func (s *Service) routes(ctx context.Context, db bun.IDB, owner int64, from, until time.Time) (bool, error) {
+	var ok bool
+	if err := db.NewRaw(`SELECT EXISTS (SELECT 1 FROM metering_points
+			WHERE user_id = ? AND type = 'CONSUMPTION' AND retiring_priority IS NOT NULL)
+		OR EXISTS (SELECT 1 FROM agreements WHERE from_user_id = ? AND state = 'ACCEPTED'
+			AND date_from <= (?::timestamptz AT TIME ZONE 'Europe/Copenhagen')::date
+			AND date_to >= (?::timestamptz AT TIME ZONE 'Europe/Copenhagen')::date)`,
+		owner, owner, until.Add(-time.Hour), from).Scan(ctx, &ok); err != nil {
+		return false, fmt.Errorf("consumption routes of user %d: %w", owner, err)
+	}
+	return ok, nil
 }
 
 func (s *Service) consumeHour(ctx context.Context, tx bun.Tx, owner int64, hour time.Time) (*models.GgoOperation, string, error) {

@@ -39,6 +39,10 @@ func (s *Service) triggerConsumption(ctx context.Context, key string, spans map[
 	}
 	outbox.AfterCommit(ctx, func(ctx context.Context) {
 		for user, sp := range spans {
+			// The task would find nothing to do; queueing it costs more than asking.
+			if ok, err := s.routes(ctx, s.db, user, sp.from, sp.until); err == nil && !ok {
+				continue
+			}
 			if err := s.consume(ctx, user, sp.from, sp.until, key); err != nil {
 				// The hours stay consumable on demand and by the next trigger.
 				s.log.WarnContext(ctx, "automatic consumption not queued", "user_id", user, "err", err)

@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -33,32 +34,58 @@ var errHeld = fmt.Errorf("ggos held by operations in flight: %w", ErrConflict)
 // Errors: errHeld, *InputError, database errors.
 func (s *Service) pick(ctx context.Context, tx bun.Tx, owner int64, f Filter, want models.WattHours, limit int) ([]models.Ggo, models.WattHours, error) {
 	picked, sum, err := s.pickRows(ctx, tx, owner, f, want, limit, "NO KEY UPDATE SKIP LOCKED")
-	if err != nil || sum >= want {
-		return picked, sum, err
+	if err != nil && !errors.Is(err, errTooMany) {
+		return nil, 0, err
 	}
-	f.States = []models.GgoState{models.GgoStored}
-	var visible int64
-	if err := tx.NewSelect().Model((*models.Ggo)(nil)).ColumnExpr("coalesce(sum(g.amount_wh), 0)::bigint").
-		Where("g.user_id = ? AND g.expires_at > ?", owner, s.clock()).Apply(f.apply).Scan(ctx, &visible); err != nil {
-		return nil, 0, fmt.Errorf("sum stored ggos: %w", err)
+	if err == nil && sum >= want {
+		return picked, sum, nil
 	}
-	if models.WattHours(visible) > sum {
+	visible, verr := s.storedSum(ctx, tx, owner, f)
+	if verr != nil {
+		return nil, 0, verr
+	}
+	if err != nil {
+		if visible < want {
+			// Short anyway: say so, with the figure, rather than that it needs too many GGOs.
+			return nil, visible, nil
+		}
+		return nil, 0, &InputError{Field: "input.amount", Message: fmt.Sprintf("needs more than %d GGOs in one operation: transfer or retire a smaller amount at a time", limit)}
+	}
+	if visible > sum {
 		return nil, 0, errHeld
 	}
 	return picked, sum, nil
 }
 
+// errTooMany ends a pick that reached its limit of GGOs before covering what it wants.
+var errTooMany = errors.New("pick needs too many ggos")
+
+// storedSum sums the owner's STORED, unexpired GGOs matching f that the transaction can see,
+// in flight (row-locked by others) or not.
+func (s *Service) storedSum(ctx context.Context, tx bun.Tx, owner int64, f Filter) (models.WattHours, error) {
+	f.States = []models.GgoState{models.GgoStored}
+	var visible int64
+	if err := tx.NewSelect().Model((*models.Ggo)(nil)).ColumnExpr("coalesce(sum(g.amount_wh), 0)::bigint").
+		Where("g.user_id = ? AND g.expires_at > ?", owner, s.clock()).Apply(f.apply).Scan(ctx, &visible); err != nil {
+		return 0, fmt.Errorf("sum stored ggos: %w", err)
+	}
+	return models.WattHours(visible), nil
+}
+
+// pickRows locks GGOs in chunks that start small and grow: a typical operation needs one or
+// two GGOs, and every row a chunk locks beyond those stays locked, hidden from concurrent
+// operations on the account, until the transaction ends.
 func (s *Service) pickRows(ctx context.Context, tx bun.Tx, owner int64, f Filter, want models.WattHours, limit int, lock string) ([]models.Ggo, models.WattHours, error) {
 	f.States = []models.GgoState{models.GgoStored}
 	var picked []models.Ggo
 	var sum models.WattHours
-	const chunk = 50
+	chunk := 2
 	var after *models.Ggo
 	for sum < want {
 		var rows []models.Ggo
 		q := tx.NewSelect().Model(&rows).
 			Where("g.user_id = ? AND g.expires_at > ?", owner, s.clock()).Apply(f.apply).
-			OrderExpr("g.expires_at, g.begin_at, g.id").Limit(chunk).For(lock)
+			OrderExpr("g.expires_at, g.begin_at, g.id").Limit(int64(chunk)).For(lock)
 		if after != nil {
 			q = q.Where("(g.expires_at, g.begin_at, g.id) > (?, ?, ?)", after.ExpiresAt, after.BeginAt, after.ID)
 		}
@@ -70,7 +97,7 @@ func (s *Service) pickRows(ctx context.Context, tx bun.Tx, owner int64, f Filter
 				break
 			}
 			if len(picked) == limit {
-				return nil, 0, &InputError{Field: "input.amount", Message: fmt.Sprintf("needs more than %d GGOs in one operation: transfer or retire a smaller amount at a time", limit)}
+				return nil, 0, errTooMany
 			}
 			picked = append(picked, rows[i])
 			sum += rows[i].AmountWh
@@ -79,6 +106,7 @@ func (s *Service) pickRows(ctx context.Context, tx bun.Tx, owner int64, f Filter
 			break
 		}
 		after = &rows[len(rows)-1]
+		chunk = min(chunk*4, 256)
 	}
 	return picked, sum, nil
 }

@@ -184,17 +184,18 @@ func Chain(hs ...outbox.Hooks) outbox.Hooks {
 func (s *Service) OperationHooks() outbox.Hooks {
 	return outbox.Hooks{
 		OnCommitted: func(ctx context.Context, tx bun.IDB, b models.LedgerBatch) error {
-			if _, err := tx.NewUpdate().Model((*models.Ggo)(nil)).
-				Set("state = g.next_state, next_state = NULL, retired_at = CASE WHEN g.next_state = 'RETIRED' THEN now() END, updated_at = now()").
-				Where("g.batch_id = ? AND g.state = 'LOCKED'", b.ID).Exec(ctx); err != nil {
-				return fmt.Errorf("spend ggos of %s: %w", b.ID, err)
-			}
+			// One statement (one rollup trigger run): the consumed GGOs (LOCKED) take their
+			// next state, the new parts (PENDING) become STORED, or RETIRED for retire parts.
+			// Only parts can come back STORED, which is all the announcements below look at.
 			var parts []models.Ggo
 			if err := tx.NewUpdate().Model(&parts).
-				Set("state = CASE WHEN g.retire_metering_point_id IS NULL THEN 'STORED' ELSE 'RETIRED' END").
-				Set("retired_at = CASE WHEN g.retire_metering_point_id IS NULL THEN NULL ELSE now() END, updated_at = now()").
-				Where("g.batch_id = ? AND g.state = 'PENDING'", b.ID).Returning("*").Scan(ctx); err != nil {
-				return fmt.Errorf("store parts of %s: %w", b.ID, err)
+				Set(`state = CASE WHEN g.state = 'LOCKED' THEN g.next_state
+					WHEN g.retire_metering_point_id IS NULL THEN 'STORED' ELSE 'RETIRED' END`).
+				Set(`retired_at = CASE WHEN g.state = 'LOCKED' AND g.next_state = 'RETIRED' THEN now()
+					WHEN g.state = 'PENDING' AND g.retire_metering_point_id IS NOT NULL THEN now() END`).
+				Set("next_state = NULL, updated_at = now()").
+				Where("g.batch_id = ? AND g.state IN ('LOCKED', 'PENDING')", b.ID).Returning("*").Scan(ctx); err != nil {
+				return fmt.Errorf("finalise ggos of %s: %w", b.ID, err)
 			}
 			var ops []models.GgoOperation
 			if err := tx.NewUpdate().Model(&ops).

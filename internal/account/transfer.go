@@ -85,14 +85,6 @@ func (s *Service) Transfer(ctx context.Context, owner int64, in TransferInput) (
 	if recipient.ID == owner {
 		return models.GgoOperation{}, &InputError{Field: "input.recipient", Message: "is your own account"}
 	}
-	// Refuse early, with the figure the user needs; the transaction checks again under locks.
-	available, err := s.Available(ctx, owner, in.Filter)
-	if err != nil {
-		return models.GgoOperation{}, err
-	}
-	if in.Amount > available {
-		return models.GgoOperation{}, s.shortage(ctx, s.db, owner, in.Amount, available)
-	}
 	op := models.GgoOperation{UserID: owner, Kind: models.OperationTransfer, AmountWh: in.Amount, RecipientUserID: &recipient.ID}
 	if in.Reference != "" {
 		op.Reference = &in.Reference
@@ -111,7 +103,6 @@ func (s *Service) Transfer(ctx context.Context, owner int64, in TransferInput) (
 			return err
 		}
 		if sum < in.Amount {
-			// Others took GGOs since the check above.
 			return s.shortage(ctx, tx, owner, in.Amount, sum)
 		}
 		left := in.Amount

@@ -93,6 +93,12 @@ func startPlatform(ctx context.Context, lookup config.Lookup, log *slog.Logger, 
 		"AUTH_JWKS_URL": "", "AUTH_ISSUER": "", "LEDGER_URL": "", "RATE_LIMIT_PER_MINUTE": "0",
 		"CONCURRENCY": "32", "DATABASE_CONN_POLL_SIZE": "40",
 	}
+	// Tuning runs may set these from the environment.
+	for _, k := range []string{"CONCURRENCY", "DATABASE_CONN_POLL_SIZE"} {
+		if v, ok := lookup(k); ok {
+			env[k] = v
+		}
+	}
 	for k, v := range over {
 		env[k] = v
 	}

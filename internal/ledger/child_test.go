@@ -59,3 +59,30 @@ func TestChildMatchesGoBIP32(t *testing.T) {
 		t.Fatal("Child(2^31) = nil error, want ErrHardenedIndex")
 	}
 }
+
+// TestTradedBranchCached: m/0/k through the cached m/0 branch, through DerivePath and
+// through two plain Child steps are one key.
+func TestTradedBranchCached(t *testing.T) {
+	m := seedMaster(t)
+	for _, k := range []uint32{0, 1, 7919, 1<<31 - 1} {
+		a, err := m.TradedGGOKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := m.DerivePath("m/0/" + strconv.FormatUint(uint64(k), 10))
+		if err != nil {
+			t.Fatal(err)
+		}
+		branch, err := m.Child(BranchTradedGGO)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := branch.Child(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.ExtendedKey() != c.ExtendedKey() || b.ExtendedKey() != c.ExtendedKey() {
+			t.Fatalf("m/0/%d: TradedGGOKey %s, DerivePath %s, Child.Child %s", k, a.ExtendedKey(), b.ExtendedKey(), c.ExtendedKey())
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
@@ -37,6 +38,18 @@ type Key struct {
 	// Addresses of the key in the three namespaces, computed once: they
 	// are needed for every transaction the key signs or owns.
 	ggo, measurement, settlement string
+
+	// traded is m/0 below this key, derived once: every traded GGO key (m/0/k) goes
+	// through it, on every transfer.
+	tradedOnce sync.Once
+	traded     *Key
+	tradedErr  error
+}
+
+// tradedBranch returns the child m/0, derived on first use.
+func (k *Key) tradedBranch() (*Key, error) {
+	k.tradedOnce.Do(func() { k.traded, k.tradedErr = k.Child(BranchTradedGGO) })
+	return k.traded, k.tradedErr
 }
 
 func newKey(ext *bip32.Key) (*Key, error) {
@@ -156,7 +169,13 @@ func (k *Key) DerivePath(path string) (*Key, error) {
 		}
 		if !hardened {
 			// The fast derivation: every Project Origin path (GGO keys are spent through
-			// this on every transfer) is non-hardened.
+			// this on every transfer) is non-hardened, and m/0 is derived once per key.
+			if cur == k && uint32(n) == BranchTradedGGO {
+				if cur, err = k.tradedBranch(); err != nil {
+					return nil, fmt.Errorf("derive %q: %w", path, err)
+				}
+				continue
+			}
 			if cur, err = cur.Child(uint32(n)); err != nil {
 				return nil, fmt.Errorf("derive %q: %w", path, err)
 			}
@@ -183,7 +202,11 @@ const (
 
 // TradedGGOKey derives m/0/n, the key of the user's n-th traded GGO.
 func (k *Key) TradedGGOKey(n uint32) (*Key, error) {
-	return k.Derive(BranchTradedGGO, n)
+	b, err := k.tradedBranch()
+	if err != nil {
+		return nil, err
+	}
+	return b.Child(n)
 }
 
 // MeteringPointKey derives m/1/i, the key of the user's i-th metering point.

@@ -53,40 +53,33 @@ func (s *Service) Submit(ctx context.Context, id string) error {
 		return err
 	}
 	now := s.clock()
-	var changed bool
-	var attempts int
-	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		var cur models.LedgerBatch
-		if err := tx.NewSelect().Model(&cur).ExcludeColumn("body").Where("lb.id = ?", id).For("UPDATE").Scan(ctx); err != nil {
-			return fmt.Errorf("lock ledger batch %s: %w", id, err)
-		}
-		if cur.Status.Final() {
-			return nil
-		}
-		changed = cur.Status != models.LedgerBatchSubmitted
-		attempts = cur.Attempts + 1
-		_, err := tx.NewUpdate().Model((*models.LedgerBatch)(nil)).Where("id = ?", id).
-			Set("status = ?", models.LedgerBatchSubmitted).Set("attempts = ?", attempts).
-			Set("submitted_at = ?", now).Set("next_poll_at = ?", now.Add(s.backoff.First)).
-			Set("updated_at = ?", now).Exec(ctx)
-		if err != nil {
-			return fmt.Errorf("mark ledger batch %s submitted: %w", id, err)
-		}
-		b = cur
-		return nil
-	})
-	if err != nil {
-		return err
+	// One statement instead of a transaction: the subquery locks the row and reports the
+	// status it had, so a concurrent finaliser is either before (no row: left alone) or
+	// after us.
+	var moved []struct {
+		OldStatus models.LedgerBatchStatus `bun:"old_status"`
+		Attempts  int                      `bun:"attempts"`
+		UserID    *int64                   `bun:"user_id"`
 	}
-	if changed {
-		b.Status = models.LedgerBatchSubmitted
+	err = s.db.NewRaw(`UPDATE ledger_batches lb SET status = ?, attempts = lb.attempts + 1, submitted_at = ?,
+			next_poll_at = ?, updated_at = ?
+		FROM (SELECT id, status FROM ledger_batches WHERE id = ? FOR UPDATE) old
+		WHERE lb.id = old.id AND old.status IN (?)
+		RETURNING old.status AS old_status, lb.attempts, lb.user_id`,
+		models.LedgerBatchSubmitted, now, now.Add(s.backoff.First), now, id, bun.In(openStatuses)).Scan(ctx, &moved)
+	if err != nil {
+		return fmt.Errorf("mark ledger batch %s submitted: %w", id, err)
+	}
+	if len(moved) == 0 {
+		return nil // finalised meanwhile
+	}
+	if moved[0].OldStatus != models.LedgerBatchSubmitted {
+		b.Status, b.UserID = models.LedgerBatchSubmitted, moved[0].UserID
 		s.notify(ctx, b)
 	}
-	if attempts > 0 {
-		if err := s.queue.EnqueuePoll(ctx, id, attempts, s.backoff.First); err != nil {
-			// The sweeper polls it once next_poll_at is overdue.
-			s.log.WarnContext(ctx, "ledger poll not queued", "batch_id", id, "error", err)
-		}
+	if err := s.queue.EnqueuePoll(ctx, id, moved[0].Attempts, s.backoff.First); err != nil {
+		// The sweeper polls it once next_poll_at is overdue.
+		s.log.WarnContext(ctx, "ledger poll not queued", "batch_id", id, "error", err)
 	}
 	return nil
 }
@@ -266,28 +259,27 @@ func (s *Service) finish(ctx context.Context, id string, status models.LedgerBat
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		done, after = nil, nil
 		ctx = context.WithValue(ctx, afterCommitKey{}, &after)
-		var b models.LedgerBatch
-		if err := tx.NewSelect().Model(&b).ExcludeColumn("body").Where("lb.id = ?", id).For("UPDATE").Scan(ctx); err != nil {
-			return fmt.Errorf("lock ledger batch %s: %w", id, err)
+		// One statement locks, checks and moves the batch; no row: already final (its
+		// hook ran then) or unknown.
+		set := tx.NewUpdate().Model((*models.LedgerBatch)(nil)).Where("lb.id = ? AND lb.status IN (?)", id, bun.In(openStatuses)).
+			Set("status = ?", status).Set("attempts = lb.attempts + 1").Set("next_poll_at = NULL").Set("updated_at = ?", now)
+		if status == models.LedgerBatchCommitted {
+			set = set.Set("committed_at = ?", now)
+		} else {
+			set = set.Set("error = ?", msg)
 		}
-		if b.Status.Final() {
+		var rows []models.LedgerBatch
+		if err := set.Returning("lb.id, lb.user_id, lb.kind, lb.status, lb.error, lb.attempts, lb.created_at, lb.submitted_at, lb.committed_at, lb.updated_at, lb.next_poll_at").
+			Scan(ctx, &rows); err != nil {
+			return fmt.Errorf("finalise ledger batch %s: %w", id, err)
+		}
+		if len(rows) == 0 {
 			return nil
 		}
-		b.Status, b.Attempts, b.NextPollAt, b.UpdatedAt = status, b.Attempts+1, nil, now
-		q := tx.NewUpdate().Model((*models.LedgerBatch)(nil)).Where("id = ?", id).
-			Set("status = ?", status).Set("attempts = ?", b.Attempts).Set("next_poll_at = NULL").Set("updated_at = ?", now)
-		hooks := s.handlers[b.Kind]
-		hook := hooks.OnCommitted
-		if status == models.LedgerBatchCommitted {
-			b.CommittedAt = &now
-			q = q.Set("committed_at = ?", now)
-		} else {
-			b.Error = &msg
-			q = q.Set("error = ?", msg)
-			hook = hooks.OnInvalid
-		}
-		if _, err := q.Exec(ctx); err != nil {
-			return fmt.Errorf("finalise ledger batch %s: %w", id, err)
+		b := rows[0]
+		hook := s.handlers[b.Kind].OnCommitted
+		if status != models.LedgerBatchCommitted {
+			hook = s.handlers[b.Kind].OnInvalid
 		}
 		if hook != nil {
 			if err := hook(ctx, tx, b); err != nil {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 
 	"github.com/uptrace/bun"
 
@@ -25,10 +26,22 @@ var ErrNoMeteringPoint = errors.New("wallet: no such metering point")
 // *ledger.Key values, which do not print their secrets.
 type Service struct {
 	sealer *ledger.Sealer
+
+	// opened caches master keys by their sealed bytes and owner: opening one (decrypting,
+	// deriving its public key) and its m/0 branch cost more than the operation that needs
+	// them. Keyed by the sealed bytes read in the caller's transaction, a hit is exactly
+	// what opening that row would give, whatever happens to the transaction.
+	mu     sync.Mutex
+	opened map[string]*ledger.Key
 }
 
+// maxOpened bounds the cache of opened master keys; when full it starts over.
+const maxOpened = 4096
+
 // NewService returns a Service sealing master keys with sealer.
-func NewService(sealer *ledger.Sealer) *Service { return &Service{sealer: sealer} }
+func NewService(sealer *ledger.Sealer) *Service {
+	return &Service{sealer: sealer, opened: map[string]*ledger.Key{}}
+}
 
 // owner is the associated data a sealed key is bound to, so that a sealed key copied to
 // another user's row does not open.
@@ -90,10 +103,23 @@ func (s *Service) ensure(ctx context.Context, db bun.IDB, userID int64, lock boo
 }
 
 func (s *Service) open(sealed []byte, userID int64) (*ledger.Key, error) {
+	id := owner(userID) + "\x00" + string(sealed)
+	s.mu.Lock()
+	k, ok := s.opened[id]
+	s.mu.Unlock()
+	if ok {
+		return k, nil
+	}
 	k, err := s.sealer.OpenKey(sealed, owner(userID))
 	if err != nil {
 		return nil, fmt.Errorf("open wallet of user %d: %w", userID, err)
 	}
+	s.mu.Lock()
+	if len(s.opened) >= maxOpened {
+		clear(s.opened)
+	}
+	s.opened[id] = k
+	s.mu.Unlock()
 	return k, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"math/big"
 	"strings"
@@ -167,5 +168,41 @@ func TestKeyIndices(t *testing.T) {
 	}
 	if _, err := s.MeteringPointKey(ctx, db, -1); err != wallet.ErrNoMeteringPoint {
 		t.Fatalf("MeteringPointKey(unknown) = %v, want ErrNoMeteringPoint", err)
+	}
+}
+
+// TestOpenedKeysFollowTheStoredRow: the cache of opened keys never outlives the row it was
+// opened from. A wallet created in a transaction that rolls back is forgotten, and the one
+// created next is what later calls return.
+func TestOpenedKeysFollowTheStoredRow(t *testing.T) {
+	t.Parallel()
+	db := testkit.DB(t)
+	s := newService(t)
+	userID := newUser(t, db)
+	ctx := t.Context()
+	var lost *ledger.Key
+	errRollback := errors.New("roll back")
+	if err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		if lost, err = s.Master(ctx, tx, userID); err != nil {
+			return err
+		}
+		return errRollback
+	}); !errors.Is(err, errRollback) {
+		t.Fatal(err)
+	}
+	kept, err := s.Master(ctx, db, userID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kept.ExtendedKey() == lost.ExtendedKey() {
+		t.Fatal("the wallet of a rolled-back transaction came back")
+	}
+	again, err := s.Master(ctx, db, userID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again != kept {
+		t.Fatal("Master() opened the same stored key twice, want the cached key")
 	}
 }

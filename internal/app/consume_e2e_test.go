@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/originhub/originhub/internal/agreement"
 	"github.com/originhub/originhub/internal/app"
@@ -25,7 +26,7 @@ import (
 type consumeWorld struct {
 	p                   *platform
 	alice, bob, carol   models.User
-	wind, solar         int64 // alice's production points
+	wind, solar, wind2  int64 // alice's production points (wind2 only when the series has it)
 	windGSRN            string
 	cons1, cons2, cons3 int64 // alice's consumption points: DK1, DK1, DK2
 	carolCons           int64
@@ -36,8 +37,12 @@ type consumeWorld struct {
 
 var consumeSeq = time.Now().UnixNano() % 1_000_000
 
-// series are per-hour amounts (Wh) per metering point.
-type series struct{ wind, solar, cons1, cons2, cons3, carol []int64 }
+// series are per-hour amounts (Wh) per metering point from begin (when zero, a day in
+// 2027-2032 that differs between runs in one database).
+type series struct {
+	begin                                          time.Time
+	wind, solar, wind2, cons1, cons2, cons3, carol []int64
+}
 
 func newConsumeWorld(t *testing.T, s series) *consumeWorld {
 	t.Helper()
@@ -53,7 +58,10 @@ func newConsumeWorld(t *testing.T, s series) *consumeWorld {
 	}
 	consumeSeq++
 	hours := len(s.wind)
-	w.begin = time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(consumeSeq%2000) * 24 * time.Hour)
+	w.begin = s.begin
+	if w.begin.IsZero() {
+		w.begin = time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(consumeSeq%2000) * 24 * time.Hour)
+	}
 	end := w.begin.Add(time.Duration(hours) * time.Hour)
 	if _, err := db.ExecContext(ctx, "SELECT ensure_measurement_partitions(?, ?)", w.begin, end); err != nil {
 		t.Fatal(err)
@@ -77,17 +85,22 @@ func newConsumeWorld(t *testing.T, s series) *consumeWorld {
 	w.cons2, _ = point(w.alice.ID, 4, "CONSUMPTION", "DK1", "", "")
 	w.cons3, _ = point(w.alice.ID, 5, "CONSUMPTION", "DK2", "", "")
 	w.carolCons, _ = point(w.carol.ID, 6, "CONSUMPTION", "DK1", "", "")
-	// Consumption first, wind before solar: wind GGOs are issued (and expire) first, so
-	// they are routed first within an hour.
-	for _, mv := range []struct {
+	type readings struct {
 		mp     int64
 		values []int64
-	}{{w.cons1, s.cons1}, {w.cons2, s.cons2}, {w.cons3, s.cons3}, {w.carolCons, s.carol}, {w.wind, s.wind}, {w.solar, s.solar}} {
-		for h, v := range mv.values {
-			if _, err := db.ExecContext(ctx, "INSERT INTO measurements (metering_point_id, begin_at, amount_wh) VALUES (?, ?, ?)",
-				mv.mp, w.begin.Add(time.Duration(h)*time.Hour), v); err != nil {
-				t.Fatal(err)
-			}
+	}
+	measured := []readings{{w.cons1, s.cons1}, {w.cons2, s.cons2}, {w.cons3, s.cons3}, {w.carolCons, s.carol}, {w.wind, s.wind}, {w.solar, s.solar}}
+	if s.wind2 != nil {
+		w.wind2, _ = point(w.alice.ID, 7, "PRODUCTION", "DK1", "T020000", "F01050100")
+		measured = append(measured, readings{w.wind2, s.wind2})
+	}
+	// Consumption first, then wind, solar, wind2: GGOs are routed in the order they were
+	// issued (and expire), so within an hour wind goes first and wind2 last.
+	for _, mv := range measured {
+		if _, err := db.ExecContext(ctx, `INSERT INTO measurements (metering_point_id, begin_at, amount_wh)
+			SELECT ?, ?::timestamptz + (t.i - 1) * interval '1 hour', t.v FROM unnest(?::bigint[]) WITH ORDINALITY AS t(v, i)`,
+			mv.mp, w.begin, pgdialect.Array(mv.values)); err != nil {
+			t.Fatal(err)
 		}
 		if _, err := p.app.Publisher.PublishMeasurements(ctx, mv.mp, w.begin, end); err != nil {
 			t.Fatal(err)
@@ -129,11 +142,14 @@ func (w *consumeWorld) settle(t *testing.T) {
 
 func (w *consumeWorld) hour(h int) time.Time { return w.begin.Add(time.Duration(h) * time.Hour) }
 
-// accept has from propose an outbound agreement to `to`, which accepts it.
+// accept has from propose an outbound agreement to `to`, which accepts it. Without dates
+// it runs from the day before begin to two days after.
 func (w *consumeWorld) accept(t *testing.T, from, to models.User, in agreement.ProposeInput) models.Agreement {
 	t.Helper()
 	in.Direction, in.CounterpartID = agreement.Outbound, to.ID
-	in.DateFrom, in.DateTo = w.begin.AddDate(0, 0, -1), w.begin.AddDate(0, 0, 2)
+	if in.DateFrom.IsZero() {
+		in.DateFrom, in.DateTo = w.begin.AddDate(0, 0, -1), w.begin.AddDate(0, 0, 2)
+	}
 	a, err := w.agreements.Propose(t.Context(), from.ID, in)
 	if err != nil {
 		t.Fatalf("Propose(%s) = %v", in.Reference, err)

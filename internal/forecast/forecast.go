@@ -104,13 +104,13 @@ func (s *Service) Submit(ctx context.Context, sender int64, in SubmitInput) (mod
 		err := tx.NewSelect().Model((*models.User)(nil)).Column("id").
 			Where("account_reference = ?", strings.ToUpper(strings.TrimSpace(in.RecipientReference))).Scan(ctx, &f.RecipientUserID)
 		if errors.Is(err, sql.ErrNoRows) {
-			return &InputError{Field: "input.account", Message: "no such account"}
+			return &InputError{Field: "input.recipient", Message: "no such account"}
 		}
 		if err != nil {
 			return fmt.Errorf("find recipient: %w", err)
 		}
 		if f.RecipientUserID == sender {
-			return &InputError{Field: "input.account", Message: "is your own account"}
+			return &InputError{Field: "input.recipient", Message: "is your own account"}
 		}
 		if _, err := tx.NewInsert().Model(&f).Returning("*").Exec(ctx); err != nil {
 			return fmt.Errorf("record forecast: %w", err)

@@ -65,8 +65,8 @@ func TestSubmitListAndVisibility(t *testing.T) {
 		field string
 	}{
 		{"sector", func(in *forecast.SubmitInput) { in.Sector = "DK3" }, "input.sector"},
-		{"resolution zero", func(in *forecast.SubmitInput) { in.Resolution = 0 }, "input.resolution"},
-		{"resolution fraction", func(in *forecast.SubmitInput) { in.Resolution = 90*time.Second + time.Millisecond }, "input.resolution"},
+		{"resolution zero", func(in *forecast.SubmitInput) { in.Resolution = 0 }, "input.resolutionSeconds"},
+		{"resolution fraction", func(in *forecast.SubmitInput) { in.Resolution = 90*time.Second + time.Millisecond }, "input.resolutionSeconds"},
 		{"no values", func(in *forecast.SubmitInput) { in.Values = nil }, "input.values"},
 		{"negative value", func(in *forecast.SubmitInput) { in.Values = []int64{1, -1} }, "input.values.1"},
 		{"no reference", func(in *forecast.SubmitInput) { in.Reference = " " }, "input.reference"},

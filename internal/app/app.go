@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"github.com/originhub/originhub/internal/account"
-	"github.com/originhub/originhub/internal/agreement"
 	"log/slog"
 	"net"
 	"net/http"
@@ -19,6 +18,7 @@ import (
 	"github.com/uptrace/bun"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/originhub/originhub/internal/agreement"
 	"github.com/originhub/originhub/internal/api"
 	"github.com/originhub/originhub/internal/auth"
 	"github.com/originhub/originhub/internal/config"

@@ -648,6 +648,75 @@ func (ec *executionContext) fieldContext_GgoConnection_totalCount(_ context.Cont
 	return graphql.NewScalarFieldContext("GgoConnection", field, true, false, "Int")
 }
 
+func (ec *executionContext) _GgoDistributionRow_category(ctx context.Context, field graphql.CollectedField, obj *account.DistributionRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GgoDistributionRow_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNGgoCategory2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GgoDistributionRow_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GgoDistributionRow", field, false, false, "GgoCategory")
+}
+
+func (ec *executionContext) _GgoDistributionRow_technology(ctx context.Context, field graphql.CollectedField, obj *account.DistributionRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GgoDistributionRow_technology(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Technology, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GgoDistributionRow_technology(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GgoDistributionRow", field, false, false, "String")
+}
+
+func (ec *executionContext) _GgoDistributionRow_amount(ctx context.Context, field graphql.CollectedField, obj *account.DistributionRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GgoDistributionRow_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AmountWh, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.WattHours) graphql.Marshaler {
+			return ec.marshalNWattHours2githubᚗcomᚋoriginhubᚋoriginhubᚋmodelsᚐWattHours(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GgoDistributionRow_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GgoDistributionRow", field, false, false, "WattHours")
+}
+
 func (ec *executionContext) _GgoEdge_node(ctx context.Context, field graphql.CollectedField, obj *relay.Edge[models.Ggo]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2041,6 +2110,49 @@ func (ec *executionContext) _GgoConnection(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var ggoDistributionRowImplementors = []string{"GgoDistributionRow"}
+
+func (ec *executionContext) _GgoDistributionRow(ctx context.Context, sel ast.SelectionSet, obj *account.DistributionRow) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ggoDistributionRowImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GgoDistributionRow")
+		case "category":
+			out.Values[i] = ec._GgoDistributionRow_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "technology":
+			out.Values[i] = ec._GgoDistributionRow_technology(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._GgoDistributionRow_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var ggoEdgeImplementors = []string{"GgoEdge"}
 
 func (ec *executionContext) _GgoEdge(ctx context.Context, sel ast.SelectionSet, obj *relay.Edge[models.Ggo]) graphql.Marshaler {
@@ -2441,12 +2553,66 @@ func (ec *executionContext) marshalNGgo2ᚕgithubᚗcomᚋoriginhubᚋoriginhub�
 	return ret
 }
 
+func (ec *executionContext) unmarshalNGgoCategory2string(ctx context.Context, v any) (string, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNGgoCategory2string[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNGgoCategory2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNGgoCategory2string[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "GgoCategory!")
+	}
+	return res
+}
+
+var (
+	unmarshalNGgoCategory2string = map[string]string{
+		"ISSUED":   account.CategoryIssued,
+		"STORED":   account.CategoryStored,
+		"RETIRED":  account.CategoryRetired,
+		"EXPIRED":  account.CategoryExpired,
+		"INBOUND":  account.CategoryInbound,
+		"OUTBOUND": account.CategoryOutbound,
+	}
+	marshalNGgoCategory2string = map[string]string{
+		account.CategoryIssued:   "ISSUED",
+		account.CategoryStored:   "STORED",
+		account.CategoryRetired:  "RETIRED",
+		account.CategoryExpired:  "EXPIRED",
+		account.CategoryInbound:  "INBOUND",
+		account.CategoryOutbound: "OUTBOUND",
+	}
+)
+
 func (ec *executionContext) marshalNGgoConnection2ᚖgithubᚗcomᚋoriginhubᚋoriginhubᚋinternalᚋrelayᚐConnection(ctx context.Context, sel ast.SelectionSet, v *relay.Connection[models.Ggo]) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "GgoConnection!")
 		return graphql.Null
 	}
 	return ec._GgoConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNGgoDistributionRow2githubᚗcomᚋoriginhubᚋoriginhubᚋinternalᚋaccountᚐDistributionRow(ctx context.Context, sel ast.SelectionSet, v account.DistributionRow) graphql.Marshaler {
+	return ec._GgoDistributionRow(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNGgoDistributionRow2ᚕgithubᚗcomᚋoriginhubᚋoriginhubᚋinternalᚋaccountᚐDistributionRowᚄ(ctx context.Context, sel ast.SelectionSet, v []account.DistributionRow) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNGgoDistributionRow2githubᚗcomᚋoriginhubᚋoriginhubᚋinternalᚋaccountᚐDistributionRow(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNGgoEdge2githubᚗcomᚋoriginhubᚋoriginhubᚋinternalᚋrelayᚐEdge(ctx context.Context, sel ast.SelectionSet, v relay.Edge[models.Ggo]) graphql.Marshaler {

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/originhub/originhub/internal/agreement"
+	"github.com/originhub/originhub/internal/forecast"
 	"github.com/originhub/originhub/models"
 )
 
@@ -19,6 +21,36 @@ type Address struct {
 	CityName         string `json:"cityName"`
 	Postcode         string `json:"postcode"`
 	MunicipalityCode string `json:"municipalityCode"`
+}
+
+type AgreementFilter struct {
+	State     []models.AgreementState `json:"state,omitempty"`
+	Direction *agreement.Direction    `json:"direction,omitempty"`
+	// true: the ones the caller proposed; false: the ones proposed to the caller.
+	ProposedByMe *bool `json:"proposedByMe,omitempty"`
+}
+
+type AgreementPayload struct {
+	Agreement *models.Agreement `json:"agreement,omitempty"`
+	// BAD_USER_INPUT for refused input, NOT_FOUND for an id that is not one of the caller's agreements, CONFLICT when its state does not allow the action.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+type AgreementSummaryFilter struct {
+	// One agreement; all the caller's when omitted.
+	AgreementID *string `json:"agreementId,omitempty"`
+	// INBOUND: what the caller received; OUTBOUND: what the caller sent; both when omitted.
+	Direction *agreement.Direction `json:"direction,omitempty"`
+}
+
+type AgreementsPayload struct {
+	// The caller's accepted outbound agreements, by transfer priority.
+	Agreements []models.Agreement `json:"agreements"`
+	UserErrors []UserError        `json:"userErrors"`
+}
+
+type CancelAgreementInput struct {
+	ID string `json:"id"`
 }
 
 type ComposeGgoInput struct {
@@ -247,6 +279,19 @@ type FacilityFilter struct {
 	Text *string `json:"text,omitempty"`
 }
 
+type ForecastFilter struct {
+	Reference *string             `json:"reference,omitempty"`
+	Direction *forecast.Direction `json:"direction,omitempty"`
+	// Forecasts whose begin is in this range.
+	Begin *TimeRange `json:"begin,omitempty"`
+}
+
+// The distinct series references the caller sent and received, sorted.
+type ForecastSeries struct {
+	Sent     []string `json:"sent"`
+	Received []string `json:"received"`
+}
+
 type GgoFilter struct {
 	State  []models.GgoState  `json:"state,omitempty"`
 	Origin []models.GgoOrigin `json:"origin,omitempty"`
@@ -308,6 +353,30 @@ type MissingMixHour struct {
 type Mutation struct {
 }
 
+type ProposeAgreementInput struct {
+	// OUTBOUND: the caller will send GGOs; INBOUND: the caller asks to receive them.
+	Direction agreement.Direction `json:"direction"`
+	// A Counterpart.id (see agreementCounterparts).
+	CounterpartID string `json:"counterpartId"`
+	// 1 to 200 characters.
+	Reference string `json:"reference"`
+	// Fixed cap per hour, in unit (give both or neither).
+	Amount *int               `json:"amount,omitempty"`
+	Unit   *models.AmountUnit `json:"unit,omitempty"`
+	// Cap per hour as a percent of each GGO, 1 to 100.
+	AmountPercent *int      `json:"amountPercent,omitempty"`
+	DateFrom      time.Time `json:"dateFrom"`
+	DateTo        time.Time `json:"dateTo"`
+	// Technology labels, e.g. Wind; omitted: any.
+	Technologies []string `json:"technologies,omitempty"`
+	// The sender's production GSRNs; only an OUTBOUND proposer gives them.
+	FacilityGsrns []string `json:"facilityGsrns,omitempty"`
+	// Transfer at most what the recipient consumed and has not covered yet.
+	LimitToConsumption *bool `json:"limitToConsumption,omitempty"`
+	// At most 2000 characters.
+	ProposalNote *string `json:"proposalNote,omitempty"`
+}
+
 // A disclosure as anyone may read it. Series are per metering point or one aggregate as the
 // owner chose; a point's GSRN and address appear only when the owner shows them; in share-only
 // mode every absolute amount is null and only shares are given.
@@ -342,6 +411,17 @@ type RedeliverWebhookPayload struct {
 	UserErrors []UserError             `json:"userErrors"`
 }
 
+type RespondToAgreementInput struct {
+	ID     string `json:"id"`
+	Accept bool   `json:"accept"`
+	// On acceptance, the recipient may set technologies when the proposal has none.
+	Technologies []string `json:"technologies,omitempty"`
+	// On acceptance, the sender may set facilities.
+	FacilityGsrns []string `json:"facilityGsrns,omitempty"`
+	// On acceptance, the sender may set the percent.
+	AmountPercent *int `json:"amountPercent,omitempty"`
+}
+
 type RetireGgosInput struct {
 	// One of the caller's consumption metering points.
 	Gsrn string `json:"gsrn"`
@@ -352,6 +432,32 @@ type RetireGgosInput struct {
 	// Only GGOs of these technologies.
 	Technology     []string `json:"technology,omitempty"`
 	IdempotencyKey *string  `json:"idempotencyKey,omitempty"`
+}
+
+type SendForecastInput struct {
+	// The recipient's account reference (User.accountReference); not the caller's own.
+	Recipient string `json:"recipient"`
+	// The series' name, 1 to 200 characters.
+	Reference string        `json:"reference"`
+	Sector    models.Sector `json:"sector"`
+	// The first value's start.
+	Begin time.Time `json:"begin"`
+	// Seconds each value covers: whole seconds from 60 (a minute) to 31622400 (366 days),
+	// e.g. 3600 for hourly values.
+	ResolutionSeconds int `json:"resolutionSeconds"`
+	// Expected amounts in Wh: 1 to 100000 values, each 0 to 2^53.
+	Values []models.WattHours `json:"values"`
+}
+
+type SendForecastPayload struct {
+	Forecast *models.Forecast `json:"forecast,omitempty"`
+	// BAD_USER_INPUT for a refused field (input.values.N names the first bad value).
+	UserErrors []UserError `json:"userErrors"`
+}
+
+type SetAgreementTransferPriorityInput struct {
+	// Accepted outbound agreements of the caller's, highest priority first; the rest keep their order after them.
+	Ids []string `json:"ids"`
 }
 
 type SetRetiringPriorityInput struct {
@@ -428,6 +534,18 @@ type UpdateDisclosureInput struct {
 	Settings *DisclosureSettingsInput `json:"settings"`
 }
 
+type UpdateProfileInput struct {
+	// At most 200 characters.
+	Name string `json:"name"`
+	// At most 200 characters.
+	Company string `json:"company"`
+}
+
+type UpdateProfilePayload struct {
+	Me         *models.User `json:"me,omitempty"`
+	UserErrors []UserError  `json:"userErrors"`
+}
+
 // A field of the input that the operation refused, and why.
 type UserError struct {
 	// Path to the input field, e.g. `["input", "amount"]`; empty when it concerns the whole input.
@@ -441,6 +559,10 @@ type WebhookDeliveryFilter struct {
 	Event          *models.WebhookEvent         `json:"event,omitempty"`
 	State          *models.WebhookDeliveryState `json:"state,omitempty"`
 	SubscriptionID *string                      `json:"subscriptionId,omitempty"`
+}
+
+type WithdrawAgreementInput struct {
+	ID string `json:"id"`
 }
 
 // How long the periods of a declaration are; ALL totals the whole range in one period.

@@ -7,8 +7,10 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/originhub/originhub/internal/agreement"
 	"github.com/originhub/originhub/models"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -22,6 +24,9 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Agreement() AgreementResolver
+	Counterpart() CounterpartResolver
+	Forecast() ForecastResolver
 	Ggo() GgoResolver
 	GgoOperation() GgoOperationResolver
 	ImportJob() ImportJobResolver
@@ -51,6 +56,61 @@ type ComplexityRoot struct {
 		StreetName       func(childComplexity int) int
 	}
 
+	Agreement struct {
+		AcceptedAt         func(childComplexity int) int
+		Amount             func(childComplexity int) int
+		AmountPercent      func(childComplexity int) int
+		CancelledAt        func(childComplexity int) int
+		CapWh              func(childComplexity int) int
+		Counterpart        func(childComplexity int) int
+		CreatedAt          func(childComplexity int) int
+		DateFrom           func(childComplexity int) int
+		DateTo             func(childComplexity int) int
+		DeclinedAt         func(childComplexity int) int
+		Direction          func(childComplexity int) int
+		FacilityGSRNs      func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		LimitToConsumption func(childComplexity int) int
+		ProposalNote       func(childComplexity int) int
+		ProposedByMe       func(childComplexity int) int
+		PublicID           func(childComplexity int) int
+		Reference          func(childComplexity int) int
+		State              func(childComplexity int) int
+		Technologies       func(childComplexity int) int
+		TransferPriority   func(childComplexity int) int
+		Transferred        func(childComplexity int) int
+		Unit               func(childComplexity int) int
+		WithdrawnAt        func(childComplexity int) int
+	}
+
+	AgreementConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	AgreementEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	AgreementPayload struct {
+		Agreement  func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	AgreementSummaryPoint struct {
+		AmountWh   func(childComplexity int) int
+		Bucket     func(childComplexity int) int
+		Technology func(childComplexity int) int
+	}
+
+	AgreementsPayload struct {
+		Agreements func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	ConsumeGgosPayload struct {
 		Operations func(childComplexity int) int
 		UserErrors func(childComplexity int) int
@@ -63,6 +123,13 @@ type ComplexityRoot struct {
 		Hour           func(childComplexity int) int
 		OperationState func(childComplexity int) int
 		Rule           func(childComplexity int) int
+	}
+
+	Counterpart struct {
+		AccountReference func(childComplexity int) int
+		Company          func(childComplexity int) int
+		ID               func(childComplexity int) int
+		Name             func(childComplexity int) int
 	}
 
 	CreateWebhookSubscriptionPayload struct {
@@ -176,6 +243,38 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	Forecast struct {
+		BeginAt           func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		Direction         func(childComplexity int) int
+		EndAt             func(childComplexity int) int
+		ID                func(childComplexity int) int
+		PublicID          func(childComplexity int) int
+		Recipient         func(childComplexity int) int
+		Reference         func(childComplexity int) int
+		ResolutionSeconds func(childComplexity int) int
+		Sector            func(childComplexity int) int
+		Sender            func(childComplexity int) int
+		Values            func(childComplexity int) int
+	}
+
+	ForecastConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ForecastEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ForecastSeries struct {
+		Received func(childComplexity int) int
+		Sent     func(childComplexity int) int
+	}
+
 	Ggo struct {
 		Address        func(childComplexity int) int
 		AmountWh       func(childComplexity int) int
@@ -203,6 +302,12 @@ type ComplexityRoot struct {
 		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
+	}
+
+	GgoDistributionRow struct {
+		AmountWh   func(childComplexity int) int
+		Category   func(childComplexity int) int
+		Technology func(childComplexity int) int
 	}
 
 	GgoEdge struct {
@@ -394,20 +499,27 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		ComposeGgo                func(childComplexity int, input ComposeGgoInput) int
-		ConsumeGgos               func(childComplexity int, input ConsumeGgosInput) int
-		CreateDisclosure          func(childComplexity int, input CreateDisclosureInput) int
-		CreateWebhookSubscription func(childComplexity int, input CreateWebhookSubscriptionInput) int
-		DeleteDisclosure          func(childComplexity int, input DeleteDisclosureInput) int
-		DeleteWebhookSubscription func(childComplexity int, input DeleteWebhookSubscriptionInput) int
-		EditFacility              func(childComplexity int, input EditFacilityInput) int
-		ImportMeasurements        func(childComplexity int, input ImportMeasurementsInput) int
-		RedeliverWebhook          func(childComplexity int, input RedeliverWebhookInput) int
-		RetireGgos                func(childComplexity int, input RetireGgosInput) int
-		SetRetiringPriority       func(childComplexity int, input SetRetiringPriorityInput) int
-		StartElOverblikOnboarding func(childComplexity int) int
-		TransferGgos              func(childComplexity int, input TransferGgosInput) int
-		UpdateDisclosure          func(childComplexity int, input UpdateDisclosureInput) int
+		CancelAgreement              func(childComplexity int, input CancelAgreementInput) int
+		ComposeGgo                   func(childComplexity int, input ComposeGgoInput) int
+		ConsumeGgos                  func(childComplexity int, input ConsumeGgosInput) int
+		CreateDisclosure             func(childComplexity int, input CreateDisclosureInput) int
+		CreateWebhookSubscription    func(childComplexity int, input CreateWebhookSubscriptionInput) int
+		DeleteDisclosure             func(childComplexity int, input DeleteDisclosureInput) int
+		DeleteWebhookSubscription    func(childComplexity int, input DeleteWebhookSubscriptionInput) int
+		EditFacility                 func(childComplexity int, input EditFacilityInput) int
+		ImportMeasurements           func(childComplexity int, input ImportMeasurementsInput) int
+		ProposeAgreement             func(childComplexity int, input ProposeAgreementInput) int
+		RedeliverWebhook             func(childComplexity int, input RedeliverWebhookInput) int
+		RespondToAgreement           func(childComplexity int, input RespondToAgreementInput) int
+		RetireGgos                   func(childComplexity int, input RetireGgosInput) int
+		SendForecast                 func(childComplexity int, input SendForecastInput) int
+		SetAgreementTransferPriority func(childComplexity int, input SetAgreementTransferPriorityInput) int
+		SetRetiringPriority          func(childComplexity int, input SetRetiringPriorityInput) int
+		StartElOverblikOnboarding    func(childComplexity int) int
+		TransferGgos                 func(childComplexity int, input TransferGgosInput) int
+		UpdateDisclosure             func(childComplexity int, input UpdateDisclosureInput) int
+		UpdateProfile                func(childComplexity int, input UpdateProfileInput) int
+		WithdrawAgreement            func(childComplexity int, input WithdrawAgreementInput) int
 	}
 
 	PageInfo struct {
@@ -433,34 +545,49 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AvailableAmount      func(childComplexity int, where *GgoFilter) int
-		ConsumptionLog       func(childComplexity int, begin TimeRange) int
-		Declaration          func(childComplexity int, where DeclarationFilter, timeZone *string, resolution *DeclarationResolution) int
-		Disclosure           func(childComplexity int, id string, resolution *models.DisclosureResolution, begin *TimeRange, timeZone *string) int
-		Disclosures          func(childComplexity int) int
-		EloverblikLink       func(childComplexity int) int
-		Facilities           func(childComplexity int, where *FacilityFilter, orderBy *FacilityOrder) int
-		GgoOperations        func(childComplexity int, first *int, after *string, last *int, before *string) int
-		GgoSummary           func(childComplexity int, where *GgoFilter, resolution Resolution, groupBy []GgoGroupBy, fillGaps *bool, timeZone *string) int
-		Ggos                 func(childComplexity int, where *GgoFilter, first *int, after *string, last *int, before *string) int
-		ImportJobs           func(childComplexity int, first *int, after *string, last *int, before *string) int
-		LedgerBatches        func(childComplexity int, where *LedgerBatchFilter, first *int, after *string, last *int, before *string) int
-		Me                   func(childComplexity int) int
-		MeasurementSeries    func(childComplexity int, where *MeasurementFilter, resolution Resolution, groupBy []MeasurementGroupBy, timeZone *string) int
-		Measurements         func(childComplexity int, where *MeasurementFilter, first *int, after *string, last *int, before *string) int
-		MeteringPoint        func(childComplexity int, gsrn string) int
-		MeteringPoints       func(childComplexity int, where *MeteringPointFilter, first *int, after *string, last *int, before *string) int
-		Node                 func(childComplexity int, id string) int
-		Nodes                func(childComplexity int, ids []string) int
-		Statistics           func(childComplexity int, where StatisticsFilter, resolution Resolution, timeZone *string) int
-		Technologies         func(childComplexity int, where *TechnologyFilter, first *int, after *string, last *int, before *string) int
-		TechnologyLabels     func(childComplexity int) int
-		WebhookDeliveries    func(childComplexity int, where *WebhookDeliveryFilter, first *int, after *string, last *int, before *string) int
-		WebhookSubscriptions func(childComplexity int, first *int, after *string, last *int, before *string) int
+		Agreement             func(childComplexity int, id string) int
+		AgreementCounterparts func(childComplexity int, query string) int
+		AgreementSummary      func(childComplexity int, where *AgreementSummaryFilter, begin TimeRange, resolution Resolution) int
+		Agreements            func(childComplexity int, where *AgreementFilter, orderBy *agreement.Order, first *int, after *string, last *int, before *string) int
+		AvailableAmount       func(childComplexity int, where *GgoFilter) int
+		ConsumptionLog        func(childComplexity int, begin TimeRange) int
+		Declaration           func(childComplexity int, where DeclarationFilter, timeZone *string, resolution *DeclarationResolution) int
+		Disclosure            func(childComplexity int, id string, resolution *models.DisclosureResolution, begin *TimeRange, timeZone *string) int
+		Disclosures           func(childComplexity int) int
+		EloverblikLink        func(childComplexity int) int
+		Facilities            func(childComplexity int, where *FacilityFilter, orderBy *FacilityOrder) int
+		Forecast              func(childComplexity int, id string) int
+		ForecastSeries        func(childComplexity int) int
+		Forecasts             func(childComplexity int, where *ForecastFilter, first *int, after *string, last *int, before *string) int
+		GgoDistribution       func(childComplexity int, begin TimeRange) int
+		GgoOperations         func(childComplexity int, first *int, after *string, last *int, before *string) int
+		GgoSummary            func(childComplexity int, where *GgoFilter, resolution Resolution, groupBy []GgoGroupBy, fillGaps *bool, timeZone *string) int
+		Ggos                  func(childComplexity int, where *GgoFilter, first *int, after *string, last *int, before *string) int
+		ImportJobs            func(childComplexity int, first *int, after *string, last *int, before *string) int
+		LedgerBatches         func(childComplexity int, where *LedgerBatchFilter, first *int, after *string, last *int, before *string) int
+		Me                    func(childComplexity int) int
+		MeasurementSeries     func(childComplexity int, where *MeasurementFilter, resolution Resolution, groupBy []MeasurementGroupBy, timeZone *string) int
+		Measurements          func(childComplexity int, where *MeasurementFilter, first *int, after *string, last *int, before *string) int
+		MeteringPoint         func(childComplexity int, gsrn string) int
+		MeteringPoints        func(childComplexity int, where *MeteringPointFilter, first *int, after *string, last *int, before *string) int
+		NewestForecast        func(childComplexity int, reference *string, at *time.Time) int
+		Node                  func(childComplexity int, id string) int
+		Nodes                 func(childComplexity int, ids []string) int
+		PendingAgreementCount func(childComplexity int) int
+		Statistics            func(childComplexity int, where StatisticsFilter, resolution Resolution, timeZone *string) int
+		Technologies          func(childComplexity int, where *TechnologyFilter, first *int, after *string, last *int, before *string) int
+		TechnologyLabels      func(childComplexity int) int
+		WebhookDeliveries     func(childComplexity int, where *WebhookDeliveryFilter, first *int, after *string, last *int, before *string) int
+		WebhookSubscriptions  func(childComplexity int, first *int, after *string, last *int, before *string) int
 	}
 
 	RedeliverWebhookPayload struct {
 		Delivery   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	SendForecastPayload struct {
+		Forecast   func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
 
@@ -486,6 +613,7 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
+		ForecastReceived   func(childComplexity int) int
 		ImportProgress     func(childComplexity int) int
 		LedgerBatchUpdated func(childComplexity int) int
 	}
@@ -508,10 +636,17 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	UpdateProfilePayload struct {
+		Me         func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	User struct {
 		AccountReference func(childComplexity int) int
+		Company          func(childComplexity int) int
 		CreatedAt        func(childComplexity int) int
 		ID               func(childComplexity int) int
+		Name             func(childComplexity int) int
 		Subject          func(childComplexity int) int
 	}
 
@@ -632,6 +767,234 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Address.StreetName(childComplexity), true
 
+	case "Agreement.acceptedAt":
+		if e.ComplexityRoot.Agreement.AcceptedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agreement.AcceptedAt(childComplexity), true
+	case "Agreement.amount":
+		if e.ComplexityRoot.Agreement.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agreement.Amount(childComplexity), true
+	case "Agreement.amountPercent":
+		if e.ComplexityRoot.Agreement.AmountPercent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agreement.AmountPercent(childComplexity), true
+	case "Agreement.cancelledAt":
+		if e.ComplexityRoot.Agreement.CancelledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agreement.CancelledAt(childComplexity), true
+	case "Agreement.capPerHour":
+		if e.ComplexityRoot.Agreement.CapWh == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agreement.CapWh(childComplexity), true
+	case "Agreement.counterpart":
+		if e.ComplexityRoot.Agreement.Counterpart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agreement.Counterpart(childComplexity), true
+	case "Agreement.createdAt":
+		if e.ComplexityRoot.Agreement.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agreement.CreatedAt(childComplexity), true
+	case "Agreement.dateFrom":
+		if e.ComplexityRoot.Agreement.DateFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agreement.DateFrom(childComplexity), true
+	case "Agreement.dateTo":
+		if e.ComplexityRoot.Agreement.DateTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agreement.DateTo(childComplexity), true
+	case "Agreement.declinedAt":
+		if e.ComplexityRoot.Agreement.DeclinedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agreement.DeclinedAt(childComplexity), true
+	case "Agreement.direction":
+		if e.ComplexityRoot.Agreement.Direction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agreement.Direction(childComplexity), true
+	case "Agreement.facilityGsrns":
+		if e.ComplexityRoot.Agreement.FacilityGSRNs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agreement.FacilityGSRNs(childComplexity), true
+	case "Agreement.id":
+		if e.ComplexityRoot.Agreement.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agreement.ID(childComplexity), true
+	case "Agreement.limitToConsumption":
+		if e.ComplexityRoot.Agreement.LimitToConsumption == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agreement.LimitToConsumption(childComplexity), true
+	case "Agreement.proposalNote":
+		if e.ComplexityRoot.Agreement.ProposalNote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agreement.ProposalNote(childComplexity), true
+	case "Agreement.proposedByMe":
+		if e.ComplexityRoot.Agreement.ProposedByMe == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agreement.ProposedByMe(childComplexity), true
+	case "Agreement.publicId":
+		if e.ComplexityRoot.Agreement.PublicID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agreement.PublicID(childComplexity), true
+	case "Agreement.reference":
+		if e.ComplexityRoot.Agreement.Reference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agreement.Reference(childComplexity), true
+	case "Agreement.state":
+		if e.ComplexityRoot.Agreement.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agreement.State(childComplexity), true
+	case "Agreement.technologies":
+		if e.ComplexityRoot.Agreement.Technologies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agreement.Technologies(childComplexity), true
+	case "Agreement.transferPriority":
+		if e.ComplexityRoot.Agreement.TransferPriority == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agreement.TransferPriority(childComplexity), true
+	case "Agreement.transferred":
+		if e.ComplexityRoot.Agreement.Transferred == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agreement.Transferred(childComplexity), true
+	case "Agreement.unit":
+		if e.ComplexityRoot.Agreement.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agreement.Unit(childComplexity), true
+	case "Agreement.withdrawnAt":
+		if e.ComplexityRoot.Agreement.WithdrawnAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agreement.WithdrawnAt(childComplexity), true
+
+	case "AgreementConnection.edges":
+		if e.ComplexityRoot.AgreementConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgreementConnection.Edges(childComplexity), true
+	case "AgreementConnection.nodes":
+		if e.ComplexityRoot.AgreementConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgreementConnection.Nodes(childComplexity), true
+	case "AgreementConnection.pageInfo":
+		if e.ComplexityRoot.AgreementConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgreementConnection.PageInfo(childComplexity), true
+	case "AgreementConnection.totalCount":
+		if e.ComplexityRoot.AgreementConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgreementConnection.TotalCount(childComplexity), true
+
+	case "AgreementEdge.cursor":
+		if e.ComplexityRoot.AgreementEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgreementEdge.Cursor(childComplexity), true
+	case "AgreementEdge.node":
+		if e.ComplexityRoot.AgreementEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgreementEdge.Node(childComplexity), true
+
+	case "AgreementPayload.agreement":
+		if e.ComplexityRoot.AgreementPayload.Agreement == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgreementPayload.Agreement(childComplexity), true
+	case "AgreementPayload.userErrors":
+		if e.ComplexityRoot.AgreementPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgreementPayload.UserErrors(childComplexity), true
+
+	case "AgreementSummaryPoint.amount":
+		if e.ComplexityRoot.AgreementSummaryPoint.AmountWh == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgreementSummaryPoint.AmountWh(childComplexity), true
+	case "AgreementSummaryPoint.bucket":
+		if e.ComplexityRoot.AgreementSummaryPoint.Bucket == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgreementSummaryPoint.Bucket(childComplexity), true
+	case "AgreementSummaryPoint.technology":
+		if e.ComplexityRoot.AgreementSummaryPoint.Technology == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgreementSummaryPoint.Technology(childComplexity), true
+
+	case "AgreementsPayload.agreements":
+		if e.ComplexityRoot.AgreementsPayload.Agreements == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgreementsPayload.Agreements(childComplexity), true
+	case "AgreementsPayload.userErrors":
+		if e.ComplexityRoot.AgreementsPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgreementsPayload.UserErrors(childComplexity), true
+
 	case "ConsumeGgosPayload.operations":
 		if e.ComplexityRoot.ConsumeGgosPayload.Operations == nil {
 			break
@@ -681,6 +1044,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConsumptionLogEntry.Rule(childComplexity), true
+
+	case "Counterpart.accountReference":
+		if e.ComplexityRoot.Counterpart.AccountReference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Counterpart.AccountReference(childComplexity), true
+	case "Counterpart.company":
+		if e.ComplexityRoot.Counterpart.Company == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Counterpart.Company(childComplexity), true
+	case "Counterpart.id":
+		if e.ComplexityRoot.Counterpart.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Counterpart.ID(childComplexity), true
+	case "Counterpart.name":
+		if e.ComplexityRoot.Counterpart.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Counterpart.Name(childComplexity), true
 
 	case "CreateWebhookSubscriptionPayload.subscription":
 		if e.ComplexityRoot.CreateWebhookSubscriptionPayload.Subscription == nil {
@@ -1110,6 +1498,130 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FacilitiesPayload.UserErrors(childComplexity), true
 
+	case "Forecast.begin":
+		if e.ComplexityRoot.Forecast.BeginAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Forecast.BeginAt(childComplexity), true
+	case "Forecast.createdAt":
+		if e.ComplexityRoot.Forecast.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Forecast.CreatedAt(childComplexity), true
+	case "Forecast.direction":
+		if e.ComplexityRoot.Forecast.Direction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Forecast.Direction(childComplexity), true
+	case "Forecast.end":
+		if e.ComplexityRoot.Forecast.EndAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Forecast.EndAt(childComplexity), true
+	case "Forecast.id":
+		if e.ComplexityRoot.Forecast.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Forecast.ID(childComplexity), true
+	case "Forecast.publicId":
+		if e.ComplexityRoot.Forecast.PublicID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Forecast.PublicID(childComplexity), true
+	case "Forecast.recipient":
+		if e.ComplexityRoot.Forecast.Recipient == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Forecast.Recipient(childComplexity), true
+	case "Forecast.reference":
+		if e.ComplexityRoot.Forecast.Reference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Forecast.Reference(childComplexity), true
+	case "Forecast.resolutionSeconds":
+		if e.ComplexityRoot.Forecast.ResolutionSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Forecast.ResolutionSeconds(childComplexity), true
+	case "Forecast.sector":
+		if e.ComplexityRoot.Forecast.Sector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Forecast.Sector(childComplexity), true
+	case "Forecast.sender":
+		if e.ComplexityRoot.Forecast.Sender == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Forecast.Sender(childComplexity), true
+	case "Forecast.values":
+		if e.ComplexityRoot.Forecast.Values == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Forecast.Values(childComplexity), true
+
+	case "ForecastConnection.edges":
+		if e.ComplexityRoot.ForecastConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastConnection.Edges(childComplexity), true
+	case "ForecastConnection.nodes":
+		if e.ComplexityRoot.ForecastConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastConnection.Nodes(childComplexity), true
+	case "ForecastConnection.pageInfo":
+		if e.ComplexityRoot.ForecastConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastConnection.PageInfo(childComplexity), true
+	case "ForecastConnection.totalCount":
+		if e.ComplexityRoot.ForecastConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastConnection.TotalCount(childComplexity), true
+
+	case "ForecastEdge.cursor":
+		if e.ComplexityRoot.ForecastEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastEdge.Cursor(childComplexity), true
+	case "ForecastEdge.node":
+		if e.ComplexityRoot.ForecastEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastEdge.Node(childComplexity), true
+
+	case "ForecastSeries.received":
+		if e.ComplexityRoot.ForecastSeries.Received == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastSeries.Received(childComplexity), true
+	case "ForecastSeries.sent":
+		if e.ComplexityRoot.ForecastSeries.Sent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastSeries.Sent(childComplexity), true
+
 	case "Ggo.address":
 		if e.ComplexityRoot.Ggo.Address == nil {
 			break
@@ -1249,6 +1761,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GgoConnection.TotalCount(childComplexity), true
+
+	case "GgoDistributionRow.amount":
+		if e.ComplexityRoot.GgoDistributionRow.AmountWh == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoDistributionRow.AmountWh(childComplexity), true
+	case "GgoDistributionRow.category":
+		if e.ComplexityRoot.GgoDistributionRow.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoDistributionRow.Category(childComplexity), true
+	case "GgoDistributionRow.technology":
+		if e.ComplexityRoot.GgoDistributionRow.Technology == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GgoDistributionRow.Technology(childComplexity), true
 
 	case "GgoEdge.cursor":
 		if e.ComplexityRoot.GgoEdge.Cursor == nil {
@@ -1992,6 +2523,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MissingMixHour.Sector(childComplexity), true
 
+	case "Mutation.cancelAgreement":
+		if e.ComplexityRoot.Mutation.CancelAgreement == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelAgreement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelAgreement(childComplexity, args["input"].(CancelAgreementInput)), true
 	case "Mutation.composeGgo":
 		if e.ComplexityRoot.Mutation.ComposeGgo == nil {
 			break
@@ -2080,6 +2622,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ImportMeasurements(childComplexity, args["input"].(ImportMeasurementsInput)), true
+	case "Mutation.proposeAgreement":
+		if e.ComplexityRoot.Mutation.ProposeAgreement == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_proposeAgreement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ProposeAgreement(childComplexity, args["input"].(ProposeAgreementInput)), true
 	case "Mutation.redeliverWebhook":
 		if e.ComplexityRoot.Mutation.RedeliverWebhook == nil {
 			break
@@ -2091,6 +2644,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RedeliverWebhook(childComplexity, args["input"].(RedeliverWebhookInput)), true
+	case "Mutation.respondToAgreement":
+		if e.ComplexityRoot.Mutation.RespondToAgreement == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_respondToAgreement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RespondToAgreement(childComplexity, args["input"].(RespondToAgreementInput)), true
 	case "Mutation.retireGgos":
 		if e.ComplexityRoot.Mutation.RetireGgos == nil {
 			break
@@ -2102,6 +2666,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RetireGgos(childComplexity, args["input"].(RetireGgosInput)), true
+	case "Mutation.sendForecast":
+		if e.ComplexityRoot.Mutation.SendForecast == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_sendForecast_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SendForecast(childComplexity, args["input"].(SendForecastInput)), true
+	case "Mutation.setAgreementTransferPriority":
+		if e.ComplexityRoot.Mutation.SetAgreementTransferPriority == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setAgreementTransferPriority_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetAgreementTransferPriority(childComplexity, args["input"].(SetAgreementTransferPriorityInput)), true
 	case "Mutation.setRetiringPriority":
 		if e.ComplexityRoot.Mutation.SetRetiringPriority == nil {
 			break
@@ -2141,6 +2727,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateDisclosure(childComplexity, args["input"].(UpdateDisclosureInput)), true
+	case "Mutation.updateProfile":
+		if e.ComplexityRoot.Mutation.UpdateProfile == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateProfile_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateProfile(childComplexity, args["input"].(UpdateProfileInput)), true
+	case "Mutation.withdrawAgreement":
+		if e.ComplexityRoot.Mutation.WithdrawAgreement == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_withdrawAgreement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WithdrawAgreement(childComplexity, args["input"].(WithdrawAgreementInput)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -2240,6 +2848,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PublicDisclosure.TimeZone(childComplexity), true
 
+	case "Query.agreement":
+		if e.ComplexityRoot.Query.Agreement == nil {
+			break
+		}
+
+		args, err := ec.field_Query_agreement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Agreement(childComplexity, args["id"].(string)), true
+	case "Query.agreementCounterparts":
+		if e.ComplexityRoot.Query.AgreementCounterparts == nil {
+			break
+		}
+
+		args, err := ec.field_Query_agreementCounterparts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AgreementCounterparts(childComplexity, args["query"].(string)), true
+	case "Query.agreementSummary":
+		if e.ComplexityRoot.Query.AgreementSummary == nil {
+			break
+		}
+
+		args, err := ec.field_Query_agreementSummary_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AgreementSummary(childComplexity, args["where"].(*AgreementSummaryFilter), args["begin"].(TimeRange), args["resolution"].(Resolution)), true
+	case "Query.agreements":
+		if e.ComplexityRoot.Query.Agreements == nil {
+			break
+		}
+
+		args, err := ec.field_Query_agreements_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Agreements(childComplexity, args["where"].(*AgreementFilter), args["orderBy"].(*agreement.Order), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.availableAmount":
 		if e.ComplexityRoot.Query.AvailableAmount == nil {
 			break
@@ -2307,6 +2959,45 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Facilities(childComplexity, args["where"].(*FacilityFilter), args["orderBy"].(*FacilityOrder)), true
+	case "Query.forecast":
+		if e.ComplexityRoot.Query.Forecast == nil {
+			break
+		}
+
+		args, err := ec.field_Query_forecast_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Forecast(childComplexity, args["id"].(string)), true
+	case "Query.forecastSeries":
+		if e.ComplexityRoot.Query.ForecastSeries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ForecastSeries(childComplexity), true
+	case "Query.forecasts":
+		if e.ComplexityRoot.Query.Forecasts == nil {
+			break
+		}
+
+		args, err := ec.field_Query_forecasts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Forecasts(childComplexity, args["where"].(*ForecastFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+	case "Query.ggoDistribution":
+		if e.ComplexityRoot.Query.GgoDistribution == nil {
+			break
+		}
+
+		args, err := ec.field_Query_ggoDistribution_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.GgoDistribution(childComplexity, args["begin"].(TimeRange)), true
 	case "Query.ggoOperations":
 		if e.ComplexityRoot.Query.GgoOperations == nil {
 			break
@@ -2413,6 +3104,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MeteringPoints(childComplexity, args["where"].(*MeteringPointFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+	case "Query.newestForecast":
+		if e.ComplexityRoot.Query.NewestForecast == nil {
+			break
+		}
+
+		args, err := ec.field_Query_newestForecast_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.NewestForecast(childComplexity, args["reference"].(*string), args["at"].(*time.Time)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -2435,6 +3137,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]string)), true
+	case "Query.pendingAgreementCount":
+		if e.ComplexityRoot.Query.PendingAgreementCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.PendingAgreementCount(childComplexity), true
 	case "Query.statistics":
 		if e.ComplexityRoot.Query.Statistics == nil {
 			break
@@ -2498,6 +3206,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RedeliverWebhookPayload.UserErrors(childComplexity), true
+
+	case "SendForecastPayload.forecast":
+		if e.ComplexityRoot.SendForecastPayload.Forecast == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SendForecastPayload.Forecast(childComplexity), true
+	case "SendForecastPayload.userErrors":
+		if e.ComplexityRoot.SendForecastPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SendForecastPayload.UserErrors(childComplexity), true
 
 	case "StartElOverblikOnboardingPayload.url":
 		if e.ComplexityRoot.StartElOverblikOnboardingPayload.URL == nil {
@@ -2574,6 +3295,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StatisticsPoint.Technology(childComplexity), true
 
+	case "Subscription.forecastReceived":
+		if e.ComplexityRoot.Subscription.ForecastReceived == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.ForecastReceived(childComplexity), true
 	case "Subscription.importProgress":
 		if e.ComplexityRoot.Subscription.ImportProgress == nil {
 			break
@@ -2644,12 +3371,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TechnologyEdge.Node(childComplexity), true
 
+	case "UpdateProfilePayload.me":
+		if e.ComplexityRoot.UpdateProfilePayload.Me == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateProfilePayload.Me(childComplexity), true
+	case "UpdateProfilePayload.userErrors":
+		if e.ComplexityRoot.UpdateProfilePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateProfilePayload.UserErrors(childComplexity), true
+
 	case "User.accountReference":
 		if e.ComplexityRoot.User.AccountReference == nil {
 			break
 		}
 
 		return e.ComplexityRoot.User.AccountReference(childComplexity), true
+	case "User.company":
+		if e.ComplexityRoot.User.Company == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Company(childComplexity), true
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
 			break
@@ -2662,6 +3408,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.ID(childComplexity), true
+	case "User.name":
+		if e.ComplexityRoot.User.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Name(childComplexity), true
 	case "User.subject":
 		if e.ComplexityRoot.User.Subject == nil {
 			break
@@ -2932,6 +3684,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AgreementFilter", ec.unmarshalInputAgreementFilter),
+			graphql.NewInputUnmarshaler("AgreementSummaryFilter", ec.unmarshalInputAgreementSummaryFilter),
+			graphql.NewInputUnmarshaler("CancelAgreementInput", ec.unmarshalInputCancelAgreementInput),
 			graphql.NewInputUnmarshaler("ComposeGgoInput", ec.unmarshalInputComposeGgoInput),
 			graphql.NewInputUnmarshaler("ComposeRetireInput", ec.unmarshalInputComposeRetireInput),
 			graphql.NewInputUnmarshaler("ComposeTransferInput", ec.unmarshalInputComposeTransferInput),
@@ -2944,20 +3699,27 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("DisclosureSettingsInput", ec.unmarshalInputDisclosureSettingsInput),
 			graphql.NewInputUnmarshaler("EditFacilityInput", ec.unmarshalInputEditFacilityInput),
 			graphql.NewInputUnmarshaler("FacilityFilter", ec.unmarshalInputFacilityFilter),
+			graphql.NewInputUnmarshaler("ForecastFilter", ec.unmarshalInputForecastFilter),
 			graphql.NewInputUnmarshaler("GgoFilter", ec.unmarshalInputGgoFilter),
 			graphql.NewInputUnmarshaler("ImportMeasurementsInput", ec.unmarshalInputImportMeasurementsInput),
 			graphql.NewInputUnmarshaler("LedgerBatchFilter", ec.unmarshalInputLedgerBatchFilter),
 			graphql.NewInputUnmarshaler("MeasurementFilter", ec.unmarshalInputMeasurementFilter),
 			graphql.NewInputUnmarshaler("MeteringPointFilter", ec.unmarshalInputMeteringPointFilter),
+			graphql.NewInputUnmarshaler("ProposeAgreementInput", ec.unmarshalInputProposeAgreementInput),
 			graphql.NewInputUnmarshaler("RedeliverWebhookInput", ec.unmarshalInputRedeliverWebhookInput),
+			graphql.NewInputUnmarshaler("RespondToAgreementInput", ec.unmarshalInputRespondToAgreementInput),
 			graphql.NewInputUnmarshaler("RetireGgosInput", ec.unmarshalInputRetireGgosInput),
+			graphql.NewInputUnmarshaler("SendForecastInput", ec.unmarshalInputSendForecastInput),
+			graphql.NewInputUnmarshaler("SetAgreementTransferPriorityInput", ec.unmarshalInputSetAgreementTransferPriorityInput),
 			graphql.NewInputUnmarshaler("SetRetiringPriorityInput", ec.unmarshalInputSetRetiringPriorityInput),
 			graphql.NewInputUnmarshaler("StatisticsFilter", ec.unmarshalInputStatisticsFilter),
 			graphql.NewInputUnmarshaler("TechnologyFilter", ec.unmarshalInputTechnologyFilter),
 			graphql.NewInputUnmarshaler("TimeRange", ec.unmarshalInputTimeRange),
 			graphql.NewInputUnmarshaler("TransferGgosInput", ec.unmarshalInputTransferGgosInput),
 			graphql.NewInputUnmarshaler("UpdateDisclosureInput", ec.unmarshalInputUpdateDisclosureInput),
+			graphql.NewInputUnmarshaler("UpdateProfileInput", ec.unmarshalInputUpdateProfileInput),
 			graphql.NewInputUnmarshaler("WebhookDeliveryFilter", ec.unmarshalInputWebhookDeliveryFilter),
+			graphql.NewInputUnmarshaler("WithdrawAgreementInput", ec.unmarshalInputWithdrawAgreementInput),
 		)
 	}
 	first := true
@@ -3280,6 +4042,290 @@ extend type Mutation {
   retireGgos(input: RetireGgosInput!): GgoOperationPayload! @authenticated
   "Transfer and retire parts of one GGO; the rest stays with the caller."
   composeGgo(input: ComposeGgoInput!): GgoOperationPayload! @authenticated
+}
+
+"What a GGO distribution row counts."
+enum GgoCategory {
+  "Issued for the caller's production."
+  ISSUED
+  "Held by the caller, usable."
+  STORED
+  RETIRED
+  "Expired while held."
+  EXPIRED
+  "Received from others."
+  INBOUND
+  "Sent to others."
+  OUTBOUND
+}
+
+"One category's amount of one technology. A GGO may count in several categories (issued and retired)."
+type GgoDistributionRow {
+  category: GgoCategory!
+  "The technology label, e.g. Wind (technologyCode/fuelCode when unknown)."
+  technology: String!
+  amount: WattHours!
+}
+
+extend type Query {
+  """
+  The caller's GGOs whose hour begins in begin (both gte and lt required), summed per
+  category and technology. GGOs still waiting for the ledger are left out.
+  """
+  ggoDistribution(begin: TimeRange!): [GgoDistributionRow!]! @authenticated
+}
+`, BuiltIn: false},
+	{Name: "../schema/agreement.graphqls", Input: `"""
+A calendar day, ` + "`" + `YYYY-MM-DD` + "`" + `. Agreement days are days in Europe/Copenhagen.
+"""
+scalar Date
+
+"Where an agreement is in its life."
+enum AgreementState {
+  "Proposed; awaiting the counterpart's answer."
+  PENDING
+  "Accepted: automatic consumption transfers under it, hour by hour, within its caps."
+  ACCEPTED
+  "Declined by the counterpart."
+  DECLINED
+  "Ended by either party after it was accepted."
+  CANCELLED
+  "Taken back by the proposer before an answer."
+  WITHDRAWN
+}
+
+"An agreement's side, always relative to the caller."
+enum AgreementDirection {
+  "The counterpart sends GGOs to the caller."
+  INBOUND
+  "The caller sends GGOs to the counterpart."
+  OUTBOUND
+}
+
+"The unit of an agreement's fixed amount per hour."
+enum AmountUnit {
+  WH
+  KWH
+  MWH
+  GWH
+}
+
+"""
+Another account as a party to agreements sees it: its name, company and account reference,
+never more (no holdings, no metering points).
+"""
+type Counterpart {
+  "Opaque id; give it as counterpartId when proposing an agreement."
+  id: ID!
+  name: String!
+  company: String!
+  "What GGOs and forecasts are sent to."
+  accountReference: String!
+}
+
+"""
+A trade agreement between the caller and one counterpart: the sender transfers GGOs to the
+recipient hour by hour, within the caps. Only the two parties ever see it.
+"""
+type Agreement implements Node {
+  id: ID!
+  "The agreement's public id; consumptionLog entries of transfers under it carry it."
+  publicId: String!
+  "The parties' own name for it."
+  reference: String!
+  direction: AgreementDirection!
+  state: AgreementState!
+  "Whether the caller proposed it (a PENDING agreement the caller did not propose awaits the caller's answer)."
+  proposedByMe: Boolean!
+  counterpart: Counterpart!
+  "Fixed cap per hour, in unit; null without one."
+  amount: Int
+  unit: AmountUnit
+  "The fixed cap per hour in Wh (amount × unit)."
+  capPerHour: WattHours
+  "Cap per hour as a percent (1 to 100) of each GGO's amount."
+  amountPercent: Int
+  "First day, inclusive (Europe/Copenhagen)."
+  dateFrom: Date!
+  "Last day, inclusive (Europe/Copenhagen)."
+  dateTo: Date!
+  "Technology labels it is limited to; empty: any."
+  technologies: [String!]!
+  "The sender's production GSRNs it is limited to; empty: any."
+  facilityGsrns: [String!]!
+  "Transfers at most what the recipient consumed and has not covered yet."
+  limitToConsumption: Boolean!
+  """
+  The order automatic consumption serves the caller's accepted outbound agreements in, 0 first.
+  Null unless the caller sends under it and it is ACCEPTED (a sender's order is its own business).
+  """
+  transferPriority: Int
+  proposalNote: String!
+  "Wh transferred under it so far (committed on the ledger)."
+  transferred: WattHours!
+  createdAt: Time!
+  acceptedAt: Time
+  declinedAt: Time
+  withdrawnAt: Time
+  cancelledAt: Time
+}
+
+type AgreementEdge {
+  node: Agreement!
+  cursor: String!
+}
+
+type AgreementConnection {
+  edges: [AgreementEdge!]!
+  nodes: [Agreement!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+input AgreementFilter {
+  state: [AgreementState!]
+  direction: AgreementDirection
+  "true: the ones the caller proposed; false: the ones proposed to the caller."
+  proposedByMe: Boolean
+}
+
+enum AgreementOrder {
+  "Newest first."
+  CREATED
+  """
+  The caller's accepted outbound agreements by transfer priority, then all others, oldest
+  first.
+  """
+  TRANSFER_PRIORITY
+}
+
+input AgreementSummaryFilter {
+  "One agreement; all the caller's when omitted."
+  agreementId: ID
+  "INBOUND: what the caller received; OUTBOUND: what the caller sent; both when omitted."
+  direction: AgreementDirection
+}
+
+"What was transferred of one technology in one bucket."
+type AgreementSummaryPoint {
+  "The bucket's start; buckets are cut in Europe/Copenhagen."
+  bucket: Time!
+  "The technology label, e.g. Wind (technologyCode/fuelCode when unknown)."
+  technology: String!
+  amount: WattHours!
+}
+
+extend type User {
+  "The name counterparts find the caller by (updateProfile)."
+  name: String!
+  "The company counterparts find the caller by (updateProfile)."
+  company: String!
+}
+
+extend type Query {
+  "The caller's agreements, both directions."
+  agreements(where: AgreementFilter, orderBy: AgreementOrder = CREATED, first: Int, after: String, last: Int, before: String): AgreementConnection! @authenticated
+  "One of the caller's agreements; NOT_FOUND for any other id."
+  agreement(id: ID!): Agreement @authenticated
+  "How many agreements await the caller's answer."
+  pendingAgreementCount: Int! @authenticated
+  """
+  Accounts whose name or company starts with query (case-insensitive, at least 2 characters),
+  by name, at most 20; never the caller.
+  """
+  agreementCounterparts(query: String!): [Counterpart!]! @authenticated
+  """
+  Wh transferred under the caller's agreements per bucket and technology, for GGOs whose hour
+  begins in begin (both gte and lt required).
+  """
+  agreementSummary(where: AgreementSummaryFilter, begin: TimeRange!, resolution: Resolution!): [AgreementSummaryPoint!]! @authenticated
+}
+
+input ProposeAgreementInput {
+  "OUTBOUND: the caller will send GGOs; INBOUND: the caller asks to receive them."
+  direction: AgreementDirection!
+  "A Counterpart.id (see agreementCounterparts)."
+  counterpartId: ID!
+  "1 to 200 characters."
+  reference: String!
+  "Fixed cap per hour, in unit (give both or neither)."
+  amount: Int
+  unit: AmountUnit
+  "Cap per hour as a percent of each GGO, 1 to 100."
+  amountPercent: Int
+  dateFrom: Date!
+  dateTo: Date!
+  "Technology labels, e.g. Wind; omitted: any."
+  technologies: [String!]
+  "The sender's production GSRNs; only an OUTBOUND proposer gives them."
+  facilityGsrns: [String!]
+  "Transfer at most what the recipient consumed and has not covered yet."
+  limitToConsumption: Boolean = false
+  "At most 2000 characters."
+  proposalNote: String
+}
+
+type AgreementPayload {
+  agreement: Agreement
+  "BAD_USER_INPUT for refused input, NOT_FOUND for an id that is not one of the caller's agreements, CONFLICT when its state does not allow the action."
+  userErrors: [UserError!]!
+}
+
+input RespondToAgreementInput {
+  id: ID!
+  accept: Boolean!
+  "On acceptance, the recipient may set technologies when the proposal has none."
+  technologies: [String!]
+  "On acceptance, the sender may set facilities."
+  facilityGsrns: [String!]
+  "On acceptance, the sender may set the percent."
+  amountPercent: Int
+}
+
+input WithdrawAgreementInput {
+  id: ID!
+}
+
+input CancelAgreementInput {
+  id: ID!
+}
+
+input SetAgreementTransferPriorityInput {
+  "Accepted outbound agreements of the caller's, highest priority first; the rest keep their order after them."
+  ids: [ID!]!
+}
+
+type AgreementsPayload {
+  "The caller's accepted outbound agreements, by transfer priority."
+  agreements: [Agreement!]!
+  userErrors: [UserError!]!
+}
+
+input UpdateProfileInput {
+  "At most 200 characters."
+  name: String!
+  "At most 200 characters."
+  company: String!
+}
+
+type UpdateProfilePayload {
+  me: User
+  userErrors: [UserError!]!
+}
+
+extend type Mutation {
+  "Propose an agreement to another account; it is PENDING until the counterpart answers."
+  proposeAgreement(input: ProposeAgreementInput!): AgreementPayload! @authenticated
+  "Accept or decline a PENDING agreement proposed to the caller. An accepted one goes last in the sender's transfer priority."
+  respondToAgreement(input: RespondToAgreementInput!): AgreementPayload! @authenticated
+  "Take back a PENDING agreement the caller proposed."
+  withdrawAgreement(input: WithdrawAgreementInput!): AgreementPayload! @authenticated
+  "End an ACCEPTED agreement (either party); automatic consumption stops transferring under it from its next run."
+  cancelAgreement(input: CancelAgreementInput!): AgreementPayload! @authenticated
+  "Order the caller's accepted outbound agreements for automatic consumption."
+  setAgreementTransferPriority(input: SetAgreementTransferPriorityInput!): AgreementsPayload! @authenticated
+  "Set the name and company counterparts find the caller by."
+  updateProfile(input: UpdateProfileInput!): UpdateProfilePayload! @authenticated
 }
 `, BuiltIn: false},
 	{Name: "../schema/base.graphqls", Input: `"""
@@ -3950,6 +4996,113 @@ extend type Mutation {
   setRetiringPriority(input: SetRetiringPriorityInput!): FacilitiesPayload! @authenticated
 }
 `, BuiltIn: false},
+	{Name: "../schema/forecast.graphqls", Input: `"A forecast's side, relative to the caller."
+enum ForecastDirection {
+  SENT
+  RECEIVED
+}
+
+"""
+A series of expected amounts one account sent another. Only the sender and the recipient
+ever see it.
+"""
+type Forecast implements Node {
+  id: ID!
+  "The forecast's public id, as in the FORECAST_RECEIVED webhook's payload."
+  publicId: String!
+  "The series' name, e.g. wind-park-north."
+  reference: String!
+  direction: ForecastDirection!
+  "The sender's account reference."
+  sender: String!
+  "The recipient's account reference."
+  recipient: String!
+  sector: Sector!
+  "The first value's start."
+  begin: Time!
+  "begin + resolutionSeconds × the number of values."
+  end: Time!
+  "Seconds each value covers."
+  resolutionSeconds: Int!
+  "Expected amounts in Wh, one per resolution step from begin."
+  values: [WattHours!]!
+  createdAt: Time!
+}
+
+type ForecastEdge {
+  node: Forecast!
+  cursor: String!
+}
+
+type ForecastConnection {
+  edges: [ForecastEdge!]!
+  nodes: [Forecast!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+input ForecastFilter {
+  reference: String
+  direction: ForecastDirection
+  "Forecasts whose begin is in this range."
+  begin: TimeRange
+}
+
+"The distinct series references the caller sent and received, sorted."
+type ForecastSeries {
+  sent: [String!]!
+  received: [String!]!
+}
+
+extend type Query {
+  "The caller's forecasts, sent and received, newest first."
+  forecasts(where: ForecastFilter, first: Int, after: String, last: Int, before: String): ForecastConnection! @authenticated
+  "One of the caller's forecasts; NOT_FOUND for any other id."
+  forecast(id: ID!): Forecast @authenticated
+  """
+  The caller's newest forecast (sent or received) of a series, and, with at, covering that
+  instant (begin ≤ at ≤ end); null when there is none.
+  """
+  newestForecast(reference: String, at: Time): Forecast @authenticated
+  forecastSeries: ForecastSeries! @authenticated
+}
+
+input SendForecastInput {
+  "The recipient's account reference (User.accountReference); not the caller's own."
+  recipient: String!
+  "The series' name, 1 to 200 characters."
+  reference: String!
+  sector: Sector!
+  "The first value's start."
+  begin: Time!
+  """
+  Seconds each value covers: whole seconds from 60 (a minute) to 31622400 (366 days),
+  e.g. 3600 for hourly values.
+  """
+  resolutionSeconds: Int!
+  "Expected amounts in Wh: 1 to 100000 values, each 0 to 2^53."
+  values: [WattHours!]!
+}
+
+type SendForecastPayload {
+  forecast: Forecast
+  "BAD_USER_INPUT for a refused field (input.values.N names the first bad value)."
+  userErrors: [UserError!]!
+}
+
+extend type Mutation {
+  """
+  Send a forecast to another account. The recipient gets a FORECAST_RECEIVED webhook and a
+  forecastReceived event.
+  """
+  sendForecast(input: SendForecastInput!): SendForecastPayload! @authenticated
+}
+
+extend type Subscription {
+  "Every forecast sent to the caller, as it arrives (any API replica)."
+  forecastReceived: Forecast! @authenticated
+}
+`, BuiltIn: false},
 	{Name: "../schema/ledger.graphqls", Input: `enum LedgerBatchStatus {
   "Written to the outbox, not yet accepted by the ledger."
   PENDING
@@ -4316,6 +5469,116 @@ func (ec *executionContext) childFields_Address(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Address", field.Name)
 }
 
+func (ec *executionContext) childFields_Agreement(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Agreement_id(ctx, field)
+	case "publicId":
+		return ec.fieldContext_Agreement_publicId(ctx, field)
+	case "reference":
+		return ec.fieldContext_Agreement_reference(ctx, field)
+	case "direction":
+		return ec.fieldContext_Agreement_direction(ctx, field)
+	case "state":
+		return ec.fieldContext_Agreement_state(ctx, field)
+	case "proposedByMe":
+		return ec.fieldContext_Agreement_proposedByMe(ctx, field)
+	case "counterpart":
+		return ec.fieldContext_Agreement_counterpart(ctx, field)
+	case "amount":
+		return ec.fieldContext_Agreement_amount(ctx, field)
+	case "unit":
+		return ec.fieldContext_Agreement_unit(ctx, field)
+	case "capPerHour":
+		return ec.fieldContext_Agreement_capPerHour(ctx, field)
+	case "amountPercent":
+		return ec.fieldContext_Agreement_amountPercent(ctx, field)
+	case "dateFrom":
+		return ec.fieldContext_Agreement_dateFrom(ctx, field)
+	case "dateTo":
+		return ec.fieldContext_Agreement_dateTo(ctx, field)
+	case "technologies":
+		return ec.fieldContext_Agreement_technologies(ctx, field)
+	case "facilityGsrns":
+		return ec.fieldContext_Agreement_facilityGsrns(ctx, field)
+	case "limitToConsumption":
+		return ec.fieldContext_Agreement_limitToConsumption(ctx, field)
+	case "transferPriority":
+		return ec.fieldContext_Agreement_transferPriority(ctx, field)
+	case "proposalNote":
+		return ec.fieldContext_Agreement_proposalNote(ctx, field)
+	case "transferred":
+		return ec.fieldContext_Agreement_transferred(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Agreement_createdAt(ctx, field)
+	case "acceptedAt":
+		return ec.fieldContext_Agreement_acceptedAt(ctx, field)
+	case "declinedAt":
+		return ec.fieldContext_Agreement_declinedAt(ctx, field)
+	case "withdrawnAt":
+		return ec.fieldContext_Agreement_withdrawnAt(ctx, field)
+	case "cancelledAt":
+		return ec.fieldContext_Agreement_cancelledAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Agreement", field.Name)
+}
+
+func (ec *executionContext) childFields_AgreementConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AgreementConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_AgreementConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AgreementConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AgreementConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AgreementConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AgreementEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_AgreementEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_AgreementEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AgreementEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_AgreementPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "agreement":
+		return ec.fieldContext_AgreementPayload_agreement(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_AgreementPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AgreementPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_AgreementSummaryPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "bucket":
+		return ec.fieldContext_AgreementSummaryPoint_bucket(ctx, field)
+	case "technology":
+		return ec.fieldContext_AgreementSummaryPoint_technology(ctx, field)
+	case "amount":
+		return ec.fieldContext_AgreementSummaryPoint_amount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AgreementSummaryPoint", field.Name)
+}
+
+func (ec *executionContext) childFields_AgreementsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "agreements":
+		return ec.fieldContext_AgreementsPayload_agreements(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_AgreementsPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AgreementsPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_ConsumeGgosPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "operations":
@@ -4342,6 +5605,20 @@ func (ec *executionContext) childFields_ConsumptionLogEntry(ctx context.Context,
 		return ec.fieldContext_ConsumptionLogEntry_operationState(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ConsumptionLogEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_Counterpart(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Counterpart_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Counterpart_name(ctx, field)
+	case "company":
+		return ec.fieldContext_Counterpart_company(ctx, field)
+	case "accountReference":
+		return ec.fieldContext_Counterpart_accountReference(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Counterpart", field.Name)
 }
 
 func (ec *executionContext) childFields_CreateWebhookSubscriptionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4566,6 +5843,70 @@ func (ec *executionContext) childFields_FacilitiesPayload(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type FacilitiesPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Forecast(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Forecast_id(ctx, field)
+	case "publicId":
+		return ec.fieldContext_Forecast_publicId(ctx, field)
+	case "reference":
+		return ec.fieldContext_Forecast_reference(ctx, field)
+	case "direction":
+		return ec.fieldContext_Forecast_direction(ctx, field)
+	case "sender":
+		return ec.fieldContext_Forecast_sender(ctx, field)
+	case "recipient":
+		return ec.fieldContext_Forecast_recipient(ctx, field)
+	case "sector":
+		return ec.fieldContext_Forecast_sector(ctx, field)
+	case "begin":
+		return ec.fieldContext_Forecast_begin(ctx, field)
+	case "end":
+		return ec.fieldContext_Forecast_end(ctx, field)
+	case "resolutionSeconds":
+		return ec.fieldContext_Forecast_resolutionSeconds(ctx, field)
+	case "values":
+		return ec.fieldContext_Forecast_values(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Forecast_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Forecast", field.Name)
+}
+
+func (ec *executionContext) childFields_ForecastConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ForecastConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_ForecastConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ForecastConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ForecastConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ForecastConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ForecastEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_ForecastEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_ForecastEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ForecastEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ForecastSeries(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sent":
+		return ec.fieldContext_ForecastSeries_sent(ctx, field)
+	case "received":
+		return ec.fieldContext_ForecastSeries_received(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ForecastSeries", field.Name)
+}
+
 func (ec *executionContext) childFields_Ggo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4622,6 +5963,18 @@ func (ec *executionContext) childFields_GgoConnection(ctx context.Context, field
 		return ec.fieldContext_GgoConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type GgoConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_GgoDistributionRow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "category":
+		return ec.fieldContext_GgoDistributionRow_category(ctx, field)
+	case "technology":
+		return ec.fieldContext_GgoDistributionRow_technology(ctx, field)
+	case "amount":
+		return ec.fieldContext_GgoDistributionRow_amount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GgoDistributionRow", field.Name)
 }
 
 func (ec *executionContext) childFields_GgoEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5056,6 +6409,16 @@ func (ec *executionContext) childFields_RedeliverWebhookPayload(ctx context.Cont
 	return nil, fmt.Errorf("no field named %q was found under type RedeliverWebhookPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_SendForecastPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "forecast":
+		return ec.fieldContext_SendForecastPayload_forecast(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_SendForecastPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SendForecastPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_StartElOverblikOnboardingPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "url":
@@ -5134,6 +6497,16 @@ func (ec *executionContext) childFields_TechnologyEdge(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type TechnologyEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_UpdateProfilePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "me":
+		return ec.fieldContext_UpdateProfilePayload_me(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_UpdateProfilePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateProfilePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5144,6 +6517,10 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_createdAt(ctx, field)
 	case "accountReference":
 		return ec.fieldContext_User_accountReference(ctx, field)
+	case "name":
+		return ec.fieldContext_User_name(ctx, field)
+	case "company":
+		return ec.fieldContext_User_company(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }

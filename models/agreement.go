@@ -68,7 +68,9 @@ type Agreement struct {
 	TransferPriority   *int           `bun:"transfer_priority"`
 	CreatedAt          time.Time      `bun:"created_at,notnull,default:current_timestamp"`
 	UpdatedAt          time.Time      `bun:"updated_at,notnull,default:current_timestamp"`
+	AcceptedAt         *time.Time     `bun:"accepted_at"`
 	DeclinedAt         *time.Time     `bun:"declined_at"`
+	WithdrawnAt        *time.Time     `bun:"withdrawn_at"`
 	CancelledAt        *time.Time     `bun:"cancelled_at"`
 }
 
@@ -134,3 +136,12 @@ type Forecast struct {
 
 // IsNode marks Forecast as a Node.
 func (Forecast) IsNode() {}
+
+// Values are the forecast's amounts, one per resolution step from BeginAt.
+func (f Forecast) Values() []WattHours {
+	out := make([]WattHours, len(f.ValuesWh))
+	for i, v := range f.ValuesWh {
+		out[i] = WattHours(v)
+	}
+	return out
+}

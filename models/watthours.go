@@ -7,6 +7,8 @@ import (
 	"io"
 	"math"
 	"strconv"
+
+	"github.com/originhub/originhub/internal/input"
 )
 
 // WattHours is an amount of energy in Wh. GraphQL's Int is 32-bit, so amounts travel as the
@@ -27,6 +29,7 @@ func (w WattHours) MarshalGQLContext(_ context.Context, out io.Writer) error {
 }
 
 // UnmarshalGQLContext reads an integral JSON number (or a decimal string of one) within ±2^53.
+// A refused value is an *input.Error, which clients see as BAD_USER_INPUT.
 func (w *WattHours) UnmarshalGQLContext(_ context.Context, v any) error {
 	var n int64
 	switch v := v.(type) {
@@ -39,28 +42,28 @@ func (w *WattHours) UnmarshalGQLContext(_ context.Context, v any) error {
 	case json.Number:
 		i, err := strconv.ParseInt(string(v), 10, 64)
 		if err != nil {
-			return fmt.Errorf("WattHours must be a whole number of Wh, got %s", v)
+			return &input.Error{Message: fmt.Sprintf("WattHours must be a whole number of Wh, got %s", v)}
 		}
 		n = i
 	case float64:
 		if v != math.Trunc(v) || math.IsInf(v, 0) || math.IsNaN(v) {
-			return fmt.Errorf("WattHours must be a whole number of Wh, got %v", v)
+			return &input.Error{Message: fmt.Sprintf("WattHours must be a whole number of Wh, got %v", v)}
 		}
 		if math.Abs(v) > float64(MaxWattHours) {
-			return fmt.Errorf("WattHours must be within ±2^53, got %v", v)
+			return &input.Error{Message: fmt.Sprintf("WattHours must be within ±2^53, got %v", v)}
 		}
 		n = int64(v)
 	case string:
 		i, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return fmt.Errorf("WattHours must be a whole number of Wh, got %q", v)
+			return &input.Error{Message: fmt.Sprintf("WattHours must be a whole number of Wh, got %q", v)}
 		}
 		n = i
 	default:
-		return fmt.Errorf("WattHours must be a number, got %T", v)
+		return &input.Error{Message: fmt.Sprintf("WattHours must be a number, got %T", v)}
 	}
 	if n > int64(MaxWattHours) || n < -int64(MaxWattHours) {
-		return fmt.Errorf("WattHours must be within ±2^53, got %d", n)
+		return &input.Error{Message: fmt.Sprintf("WattHours must be within ±2^53, got %d", n)}
 	}
 	*w = WattHours(n)
 	return nil

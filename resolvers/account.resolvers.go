@@ -142,6 +142,17 @@ func (r *queryResolver) GgoOperations(ctx context.Context, first *int, after *st
 	return r.Account.Operations(ctx, v.UserID, relay.Args{First: first, After: after, Last: last, Before: before})
 }
 
+func (r *queryResolver) GgoDistribution(ctx context.Context, begin graph.TimeRange) ([]account.DistributionRow, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if begin.Gte == nil || begin.Lt == nil {
+		return nil, &account.InputError{Field: "begin", Message: "needs gte and lt"}
+	}
+	return r.Account.Distribution(ctx, v.UserID, *begin.Gte, *begin.Lt)
+}
+
 func (r *Resolver) Ggo() graph.GgoResolver { return &ggoResolver{r} }
 
 func (r *Resolver) GgoOperation() graph.GgoOperationResolver { return &ggoOperationResolver{r} }

@@ -2,6 +2,7 @@ package resolvers
 
 import (
 	"github.com/originhub/originhub/graph"
+	"github.com/originhub/originhub/internal/agreement"
 	"github.com/originhub/originhub/internal/relay"
 )
 
@@ -29,6 +30,12 @@ func setComplexity(c *graph.ComplexityRoot) {
 		return pageCost(child, first, last)
 	}
 	c.Query.WebhookDeliveries = func(child int, _ *graph.WebhookDeliveryFilter, first *int, _ *string, last *int, _ *string) int {
+		return pageCost(child, first, last)
+	}
+	c.Query.Agreements = func(child int, _ *graph.AgreementFilter, _ *agreement.Order, first *int, _ *string, last *int, _ *string) int {
+		return pageCost(child, first, last)
+	}
+	c.Query.Forecasts = func(child int, _ *graph.ForecastFilter, first *int, _ *string, last *int, _ *string) int {
 		return pageCost(child, first, last)
 	}
 	c.Query.Nodes = func(child int, ids []string) int { return 1 + len(ids)*child }

@@ -10,8 +10,10 @@ import (
 	"github.com/vikstrous/dataloadgen"
 
 	"github.com/originhub/originhub/internal/account"
+	"github.com/originhub/originhub/internal/agreement"
 	"github.com/originhub/originhub/internal/datahub"
 	"github.com/originhub/originhub/internal/disclosure"
+	"github.com/originhub/originhub/internal/forecast"
 	"github.com/originhub/originhub/internal/input"
 	"github.com/originhub/originhub/internal/relay"
 	"github.com/originhub/originhub/internal/user"
@@ -106,8 +108,10 @@ func classify(err error) (code, msg string) {
 		return CodeBadUserInput, err.Error()
 	case errors.Is(err, webhook.ErrNotFound):
 		return CodeNotFound, "not found"
-	case errors.Is(err, disclosure.ErrNotFound):
+	case errors.Is(err, disclosure.ErrNotFound), errors.Is(err, agreement.ErrNotFound), errors.Is(err, forecast.ErrNotFound):
 		return CodeNotFound, "not found"
+	case errors.Is(err, agreement.ErrConflict):
+		return CodeConflict, "the agreement's state does not allow this"
 	case errors.Is(err, context.DeadlineExceeded):
 		return CodeInternal, ""
 	}

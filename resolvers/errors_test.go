@@ -9,10 +9,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/originhub/originhub/internal/relay"
 	"github.com/originhub/originhub/internal/user"
+	"github.com/originhub/originhub/models"
 	"github.com/originhub/originhub/resolvers"
 )
 
@@ -32,6 +34,7 @@ func TestPresenterMapsErrorsToCodes(t *testing.T) {
 		{"invalid id", relay.ErrInvalidID, "BAD_USER_INPUT", "invalid id"},
 		{"not found", fmt.Errorf("load: %w", user.ErrNotFound), "NOT_FOUND", "not found"},
 		{"unauthenticated", resolvers.ErrUnauthenticated, "UNAUTHENTICATED", resolvers.ErrUnauthenticated.Error()},
+		{"refused scalar", scalarError(), "BAD_USER_INPUT", "WattHours must be a whole number of Wh, got 1.5"},
 		{"raw sql error", &pgconn.PgError{Code: "23505", Message: "duplicate key value violates unique constraint \"users_subject_key\""}, "INTERNAL", "internal error (request id req-42)"},
 		{"panic", recovered, "INTERNAL", "internal error (request id req-42)"},
 	}
@@ -50,4 +53,11 @@ func TestPresenterMapsErrorsToCodes(t *testing.T) {
 	if !strings.Contains(logs.String(), "users_subject_key") || !strings.Contains(logs.String(), "secret detail") {
 		t.Fatalf("internal errors were not logged:\n%s", logs.String())
 	}
+}
+
+// scalarError is what gqlgen hands the presenter when a custom scalar refuses an argument:
+// the scalar's error wrapped with the path.
+func scalarError() error {
+	var w models.WattHours
+	return graphql.ErrorOnPath(context.Background(), w.UnmarshalGQLContext(context.Background(), 1.5))
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/vikstrous/dataloadgen"
 
+	"github.com/originhub/originhub/internal/agreement"
+	"github.com/originhub/originhub/internal/forecast"
 	"github.com/originhub/originhub/internal/loaders"
 	"github.com/originhub/originhub/internal/relay"
 	"github.com/originhub/originhub/internal/user"
@@ -73,6 +75,20 @@ func (r *Resolver) node(ctx context.Context, id string) (models.Node, error) {
 				n = &op
 			}
 		}
+	case typeAgreement:
+		key, perr := strconv.ParseInt(gid.Key, 10, 64)
+		if perr != nil {
+			return nil, relay.ErrInvalidID
+		}
+		var a models.Agreement
+		if a, err = r.AgreementService.Get(ctx, v.UserID, key); err == nil {
+			n = &a
+		}
+	case typeForecast:
+		var f models.Forecast
+		if f, err = r.ForecastService.Newest(ctx, v.UserID, forecast.Query{PublicID: gid.Key}); err == nil {
+			n = &f
+		}
 	case typeLedgerBatch:
 		var b models.LedgerBatch
 		if b, err = loaders.For(ctx).LedgerBatch(ctx, gid.Key); err == nil {
@@ -81,7 +97,8 @@ func (r *Resolver) node(ctx context.Context, id string) (models.Node, error) {
 	default:
 		return nil, relay.ErrInvalidID
 	}
-	if errors.Is(err, user.ErrNotFound) || errors.Is(err, dataloadgen.ErrNotFound) {
+	if errors.Is(err, user.ErrNotFound) || errors.Is(err, dataloadgen.ErrNotFound) ||
+		errors.Is(err, agreement.ErrNotFound) || errors.Is(err, forecast.ErrNotFound) {
 		return nil, nil
 	}
 	return n, err

@@ -7,11 +7,13 @@ import (
 
 	"github.com/originhub/originhub/graph"
 	"github.com/originhub/originhub/internal/account"
+	"github.com/originhub/originhub/internal/agreement"
 	"github.com/originhub/originhub/internal/datahub"
 	"github.com/originhub/originhub/internal/disclosure"
 	"github.com/originhub/originhub/internal/download"
 	"github.com/originhub/originhub/internal/eco"
 	"github.com/originhub/originhub/internal/facility"
+	"github.com/originhub/originhub/internal/forecast"
 	"github.com/originhub/originhub/internal/ledger/outbox"
 	"github.com/originhub/originhub/internal/ledger/publish"
 	"github.com/originhub/originhub/internal/loaders"
@@ -42,6 +44,10 @@ type Resolver struct {
 	PublicURL         string
 	// StatisticsService computes the public analyst totals.
 	StatisticsService *statistics.Service
+	// AgreementService manages trade agreements; ForecastService carries forecast series
+	// between accounts.
+	AgreementService *agreement.Service
+	ForecastService  *forecast.Service
 }
 
 // Config builds the gqlgen configuration: resolvers, directives and complexity functions.
@@ -54,5 +60,5 @@ func Config(r *Resolver) graph.Config {
 
 // LoaderSources returns what the per-request loaders read from.
 func (r *Resolver) LoaderSources() loaders.Sources {
-	return loaders.Sources{Batches: r.Batches, DataHub: r.DataHub, Technologies: r.TechnologyService, Publications: r.Publications, Account: r.Account}
+	return loaders.Sources{Batches: r.Batches, DataHub: r.DataHub, Technologies: r.TechnologyService, Publications: r.Publications, Account: r.Account, Agreements: r.AgreementService}
 }

@@ -8,9 +8,21 @@ import (
 	"github.com/originhub/originhub/models"
 )
 
+// Distribution categories (DistributionRow.Category): issued to the user, now stored,
+// retired, expired, received from others (inbound) and sent to others (outbound). A GGO may
+// count in several (issued and retired).
+const (
+	CategoryIssued   = "ISSUED"
+	CategoryStored   = "STORED"
+	CategoryRetired  = "RETIRED"
+	CategoryExpired  = "EXPIRED"
+	CategoryInbound  = "INBOUND"
+	CategoryOutbound = "OUTBOUND"
+)
+
 // DistributionRow is one category's amount of one technology.
 type DistributionRow struct {
-	Category   string           `bun:"category"` // ISSUED, STORED, RETIRED, EXPIRED, INBOUND, OUTBOUND
+	Category   string           `bun:"category"` // one of the Category constants
 	Technology string           `bun:"technology"`
 	AmountWh   models.WattHours `bun:"amount_wh"`
 }
@@ -21,7 +33,7 @@ type DistributionRow struct {
 // Errors: *InputError (bad range), database errors.
 func (s *Service) Distribution(ctx context.Context, user int64, from, until time.Time) ([]DistributionRow, error) {
 	if !from.Before(until) {
-		return nil, &InputError{Field: "dateRange", Message: "gte must be before lt"}
+		return nil, &InputError{Field: "begin", Message: "gte must be before lt"}
 	}
 	var out []DistributionRow
 	err := s.db.NewRaw(`

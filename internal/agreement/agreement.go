@@ -95,7 +95,7 @@ func (s *Service) Propose(ctx context.Context, user int64, in ProposeInput) (mod
 		return a, &InputError{Field: "input.proposalNote", Message: "at most 2000 characters"}
 	}
 	if a.DateTo.Before(a.DateFrom) {
-		return a, &InputError{Field: "input.date", Message: "ends before it begins"}
+		return a, &InputError{Field: "input.dateTo", Message: "is before dateFrom"}
 	}
 	if (in.Amount == nil) != (in.Unit == nil) {
 		return a, &InputError{Field: "input.amount", Message: "amount and unit go together"}
@@ -191,7 +191,7 @@ func (s *Service) Respond(ctx context.Context, user, id int64, in RespondInput) 
 			Where("ag.from_user_id = ? AND ag.state = 'ACCEPTED'", a.FromUserID).Scan(ctx, &next); err != nil {
 			return fmt.Errorf("next transfer priority: %w", err)
 		}
-		a.State, a.TransferPriority = models.AgreementAccepted, &next
+		a.State, a.TransferPriority, a.AcceptedAt = models.AgreementAccepted, &next, &now
 		return update(ctx, tx, &a)
 	})
 	return a, err
@@ -209,7 +209,8 @@ func (s *Service) Withdraw(ctx context.Context, user, id int64) (models.Agreemen
 		if a.State != models.AgreementPending || a.ProposedByUserID != user {
 			return fmt.Errorf("agreement is %s: %w", a.State, ErrConflict)
 		}
-		a.State = models.AgreementWithdrawn
+		now := s.clock()
+		a.State, a.WithdrawnAt = models.AgreementWithdrawn, &now
 		return update(ctx, tx, &a)
 	})
 	return a, err
@@ -399,7 +400,8 @@ func lockSender(ctx context.Context, tx bun.Tx, sender int64) error {
 }
 
 func update(ctx context.Context, tx bun.Tx, a *models.Agreement) error {
-	if _, err := tx.NewUpdate().Model(a).Column("state", "technologies", "facility_gsrns", "amount_percent", "transfer_priority", "declined_at", "cancelled_at").
+	if _, err := tx.NewUpdate().Model(a).Column("state", "technologies", "facility_gsrns", "amount_percent", "transfer_priority",
+		"accepted_at", "declined_at", "withdrawn_at", "cancelled_at").
 		Set("updated_at = now()").WherePK().Exec(ctx); err != nil {
 		return fmt.Errorf("update agreement: %w", err)
 	}

@@ -2,10 +2,12 @@ package agreement_test
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/originhub/originhub/internal/agreement"
+	"github.com/originhub/originhub/internal/relay"
 	"github.com/originhub/originhub/internal/testkit"
 	"github.com/originhub/originhub/internal/user"
 	"github.com/originhub/originhub/models"
@@ -67,7 +69,7 @@ func TestProposeValidation(t *testing.T) {
 		{"no direction", agreement.ProposeInput{AmountPercent: percent(5)}, "input.direction"},
 		{"self", agreement.ProposeInput{Direction: agreement.Outbound, AmountPercent: percent(5), CounterpartID: u[0].ID}, "input.counterpartId"},
 		{"no such counterpart", agreement.ProposeInput{Direction: agreement.Outbound, AmountPercent: percent(5), CounterpartID: -1}, "input.counterpartId"},
-		{"dates reversed", agreement.ProposeInput{Direction: agreement.Outbound, AmountPercent: percent(5), DateFrom: day.AddDate(0, 0, 1)}, "input.date"},
+		{"dates reversed", agreement.ProposeInput{Direction: agreement.Outbound, AmountPercent: percent(5), DateFrom: day.AddDate(0, 0, 1)}, "input.dateTo"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -197,5 +199,103 @@ func TestCounterpartsAndProfile(t *testing.T) {
 	}
 	if _, err := s.Counterparts(ctx, u[0].ID, "z"); !errors.Is(err, agreement.ErrInvalidInput) {
 		t.Fatalf("Counterparts(1 char) = %v, want ErrInvalidInput", err)
+	}
+}
+
+func TestPageFiltersOrdersAndScopes(t *testing.T) {
+	s := newService(t)
+	ctx := t.Context()
+	u := users(t, 4)
+	alice, bob, carol, eve := u[0], u[1], u[2], u[3]
+	a := propose(t, s, alice, bob, "a")
+	b := propose(t, s, alice, carol, "b")
+	c := propose(t, s, alice, bob, "c")
+	in := propose(t, s, bob, alice, "in") // bob sends to alice: inbound for her, proposed by bob
+	p := propose(t, s, carol, alice, "p") // left pending: awaits alice's answer
+	w := propose(t, s, alice, carol, "w")
+	for _, x := range []struct {
+		id int64
+		by models.User
+	}{{a.ID, bob}, {b.ID, carol}, {c.ID, bob}, {in.ID, alice}} {
+		got, err := s.Respond(ctx, x.by.ID, x.id, agreement.RespondInput{Accept: true})
+		if err != nil || got.AcceptedAt == nil {
+			t.Fatalf("Respond(%d) = %+v, %v, want accepted with a time", x.id, got, err)
+		}
+	}
+	if got, err := s.Withdraw(ctx, alice.ID, w.ID); err != nil || got.WithdrawnAt == nil {
+		t.Fatalf("Withdraw() = %+v, %v, want withdrawn with a time", got, err)
+	}
+	if err := s.SetTransferPriority(ctx, alice.ID, []int64{c.ID, b.ID}); err != nil {
+		t.Fatal(err)
+	}
+	out, inb, yes, no := agreement.Outbound, agreement.Inbound, true, false
+	refs := func(user int64, f agreement.Filter, order agreement.Order, args relay.Args) []string {
+		t.Helper()
+		conn, err := s.Page(ctx, user, f, order, args)
+		if err != nil {
+			t.Fatalf("Page(%+v, %s) = %v", f, order, err)
+		}
+		var got []string
+		for _, x := range conn.Nodes() {
+			got = append(got, x.Reference)
+		}
+		return got
+	}
+	two := 2
+	tests := []struct {
+		name  string
+		user  int64
+		f     agreement.Filter
+		order agreement.Order
+		want  []string
+	}{
+		{"all, newest first", alice.ID, agreement.Filter{}, agreement.OrderCreated, []string{"w", "p", "in", "c", "b", "a"}},
+		{"outbound by priority", alice.ID, agreement.Filter{Direction: &out, States: []models.AgreementState{models.AgreementAccepted}}, agreement.OrderTransferPriority, []string{"c", "b", "a"}},
+		{"inbound", alice.ID, agreement.Filter{Direction: &inb}, agreement.OrderCreated, []string{"p", "in"}},
+		{"awaiting an answer", alice.ID, agreement.Filter{States: []models.AgreementState{models.AgreementPending}, ProposedByUser: &no}, "", []string{"p"}},
+		{"proposed by alice", alice.ID, agreement.Filter{ProposedByUser: &yes}, agreement.OrderCreated, []string{"w", "c", "b", "a"}},
+		{"withdrawn", alice.ID, agreement.Filter{States: []models.AgreementState{models.AgreementWithdrawn}}, agreement.OrderCreated, []string{"w"}},
+		// Bob's own outbound agreement first; alice's (c before a for her) are not his to
+		// sort by her priorities, so they follow oldest first.
+		{"recipient by priority", bob.ID, agreement.Filter{}, agreement.OrderTransferPriority, []string{"in", "a", "c"}},
+		{"stranger", eve.ID, agreement.Filter{}, agreement.OrderCreated, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := refs(tc.user, tc.f, tc.order, relay.Args{}); !slices.Equal(got, tc.want) {
+				t.Fatalf("Page() = %v, want %v", got, tc.want)
+			}
+		})
+	}
+	// Pages follow each other in both orders.
+	for _, order := range []agreement.Order{agreement.OrderCreated, agreement.OrderTransferPriority} {
+		first, err := s.Page(ctx, alice.ID, agreement.Filter{}, order, relay.Args{First: &two})
+		if err != nil || len(first.Edges) != 2 || !first.PageInfo.HasNextPage {
+			t.Fatalf("Page(%s, first 2) = %+v, %v", order, first, err)
+		}
+		rest := refs(alice.ID, agreement.Filter{}, order, relay.Args{After: first.PageInfo.EndCursor})
+		all := append([]string{first.Edges[0].Node.Reference, first.Edges[1].Node.Reference}, rest...)
+		if whole := refs(alice.ID, agreement.Filter{}, order, relay.Args{}); !slices.Equal(all, whole) {
+			t.Fatalf("Page(%s) in pages = %v, want %v", order, all, whole)
+		}
+	}
+	if _, err := s.Page(ctx, alice.ID, agreement.Filter{}, "SIDEWAYS", relay.Args{}); !errors.Is(err, agreement.ErrInvalidInput) {
+		t.Fatalf("Page(unknown order) = %v, want ErrInvalidInput", err)
+	}
+
+	// Profiles only of those who share an agreement; nothing transferred yet.
+	cps, err := s.CounterpartsByIDs(ctx, alice.ID, []int64{bob.ID, carol.ID, eve.ID})
+	if err != nil || len(cps) != 2 || cps[bob.ID].AccountReference != bob.AccountReference || cps[bob.ID].Subject != "" {
+		t.Fatalf("CounterpartsByIDs(alice) = %+v, %v, want bob and carol, profile columns only", cps, err)
+	}
+	if cps, err := s.CounterpartsByIDs(ctx, eve.ID, []int64{alice.ID, bob.ID}); err != nil || len(cps) != 0 {
+		t.Fatalf("CounterpartsByIDs(stranger) = %+v, %v, want nobody", cps, err)
+	}
+	sums, err := s.TransferredByIDs(ctx, alice.ID, []int64{a.ID, p.ID})
+	if v, ok := sums[a.ID]; err != nil || len(sums) != 2 || !ok || v != 0 {
+		t.Fatalf("TransferredByIDs() = %v, %v, want 0 for both", sums, err)
+	}
+	if sums, err := s.TransferredByIDs(ctx, eve.ID, []int64{a.ID}); err != nil || len(sums) != 0 {
+		t.Fatalf("TransferredByIDs(stranger) = %v, %v, want none", sums, err)
 	}
 }

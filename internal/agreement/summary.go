@@ -45,7 +45,7 @@ func (s *Service) Summary(ctx context.Context, user int64, in SummaryInput) ([]S
 		return nil, &InputError{Field: "resolution", Message: "must be hour, day, month or year"}
 	}
 	if !in.From.Before(in.Until) {
-		return nil, &InputError{Field: "dateRange", Message: "gte must be before lt"}
+		return nil, &InputError{Field: "begin", Message: "gte must be before lt"}
 	}
 	q := s.db.NewSelect().TableExpr("ggos AS g").
 		Join("JOIN agreements ag ON ag.id = g.agreement_id").
@@ -53,9 +53,8 @@ func (s *Service) Summary(ctx context.Context, user int64, in SummaryInput) ([]S
 		ColumnExpr("date_trunc(?, g.begin_at, 'Europe/Copenhagen') AS bucket", string(in.Resolution)).
 		ColumnExpr("coalesce(t.label, g.technology_code || '/' || g.fuel_code) AS technology").
 		ColumnExpr("sum(g.amount_wh)::bigint AS amount_wh").
-		Where("g.begin_at >= ? AND g.begin_at < ? AND g.state <> 'PENDING'", in.From.UTC(), in.Until.UTC()).
-		// The received part itself, not what the recipient later made of it.
-		Where("g.origin = 'RECEIVED' AND g.received_from_user_id = ag.from_user_id")
+		Where("g.begin_at >= ? AND g.begin_at < ?", in.From.UTC(), in.Until.UTC()).
+		Where(transferredParts)
 	switch {
 	case in.Direction != nil && *in.Direction == Outbound:
 		q = q.Where("ag.from_user_id = ?", user)

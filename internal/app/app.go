@@ -18,6 +18,7 @@ import (
 	"github.com/uptrace/bun"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/originhub/originhub/internal/agreement"
 	"github.com/originhub/originhub/internal/api"
 	"github.com/originhub/originhub/internal/auth"
 	"github.com/originhub/originhub/internal/config"
@@ -29,6 +30,7 @@ import (
 	"github.com/originhub/originhub/internal/eloverblik"
 	"github.com/originhub/originhub/internal/eloverblik/sim"
 	"github.com/originhub/originhub/internal/facility"
+	"github.com/originhub/originhub/internal/forecast"
 	"github.com/originhub/originhub/internal/graphiql"
 	"github.com/originhub/originhub/internal/ledger/outbox"
 	"github.com/originhub/originhub/internal/ledger/publish"
@@ -76,6 +78,9 @@ type App struct {
 	Eco         *eco.Service
 	Signer      *download.Signer
 	Disclosures *disclosure.Service
+	// Agreements and Forecasts serve issue #7's trade agreements and forecast series.
+	Agreements *agreement.Service
+	Forecasts  *forecast.Service
 
 	redisOpt asynq.RedisClientOpt
 	closers  []func() error
@@ -135,6 +140,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		return nil, err
 	}
 	a.Account.SetWebhooks(a.Webhooks)
+	a.Agreements = agreement.NewService(a.DB, a.Clock)
+	a.Forecasts = forecast.NewService(a.DB, a.Webhooks, a.Bus, log.With("component", "forecast"))
 	a.Account.SetConsumeTrigger(tasks.Enqueuer{Client: a.Tasks}.EnqueueConsume)
 	a.setUpReports()
 	return a, nil
@@ -228,6 +235,8 @@ func (a *App) Resolver() *resolvers.Resolver {
 		DisclosureService: a.Disclosures,
 		PublicURL:         strings.TrimSuffix(a.Config.ProjectURL.String(), "/"),
 		StatisticsService: statistics.NewService(a.DB),
+		AgreementService:  a.Agreements,
+		ForecastService:   a.Forecasts,
 	}
 }
 

@@ -85,7 +85,7 @@ func (s *Service) Submit(ctx context.Context, sender int64, in SubmitInput) (mod
 	case f.Reference == "" || len(f.Reference) > 200:
 		return f, &InputError{Field: "input.reference", Message: "must be 1 to 200 characters"}
 	case in.Resolution < minResolution || in.Resolution%time.Second != 0 || in.Resolution > 366*24*time.Hour:
-		return f, &InputError{Field: "input.resolution", Message: "must be whole seconds from a minute to a year"}
+		return f, &InputError{Field: "input.resolutionSeconds", Message: "must be whole seconds from a minute to a year"}
 	case len(in.Values) == 0 || len(in.Values) > MaxValues:
 		return f, &InputError{Field: "input.values", Message: fmt.Sprintf("must have 1 to %d values", MaxValues)}
 	case in.Begin.IsZero():
@@ -104,13 +104,13 @@ func (s *Service) Submit(ctx context.Context, sender int64, in SubmitInput) (mod
 		err := tx.NewSelect().Model((*models.User)(nil)).Column("id").
 			Where("account_reference = ?", strings.ToUpper(strings.TrimSpace(in.RecipientReference))).Scan(ctx, &f.RecipientUserID)
 		if errors.Is(err, sql.ErrNoRows) {
-			return &InputError{Field: "input.account", Message: "no such account"}
+			return &InputError{Field: "input.recipient", Message: "no such account"}
 		}
 		if err != nil {
 			return fmt.Errorf("find recipient: %w", err)
 		}
 		if f.RecipientUserID == sender {
-			return &InputError{Field: "input.account", Message: "is your own account"}
+			return &InputError{Field: "input.recipient", Message: "is your own account"}
 		}
 		if _, err := tx.NewInsert().Model(&f).Returning("*").Exec(ctx); err != nil {
 			return fmt.Errorf("record forecast: %w", err)

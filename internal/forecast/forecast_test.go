@@ -5,11 +5,13 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/originhub/originhub/internal/forecast"
+	"github.com/originhub/originhub/internal/relay"
 	"github.com/originhub/originhub/internal/testkit"
 	"github.com/originhub/originhub/internal/user"
 	"github.com/originhub/originhub/internal/webhook"
@@ -63,13 +65,13 @@ func TestSubmitListAndVisibility(t *testing.T) {
 		field string
 	}{
 		{"sector", func(in *forecast.SubmitInput) { in.Sector = "DK3" }, "input.sector"},
-		{"resolution zero", func(in *forecast.SubmitInput) { in.Resolution = 0 }, "input.resolution"},
-		{"resolution fraction", func(in *forecast.SubmitInput) { in.Resolution = 90*time.Second + time.Millisecond }, "input.resolution"},
+		{"resolution zero", func(in *forecast.SubmitInput) { in.Resolution = 0 }, "input.resolutionSeconds"},
+		{"resolution fraction", func(in *forecast.SubmitInput) { in.Resolution = 90*time.Second + time.Millisecond }, "input.resolutionSeconds"},
 		{"no values", func(in *forecast.SubmitInput) { in.Values = nil }, "input.values"},
 		{"negative value", func(in *forecast.SubmitInput) { in.Values = []int64{1, -1} }, "input.values.1"},
 		{"no reference", func(in *forecast.SubmitInput) { in.Reference = " " }, "input.reference"},
-		{"unknown account", func(in *forecast.SubmitInput) { in.RecipientReference = "OH-NOPE" }, "input.account"},
-		{"own account", func(in *forecast.SubmitInput) { in.RecipientReference = u[0].AccountReference }, "input.account"},
+		{"unknown account", func(in *forecast.SubmitInput) { in.RecipientReference = "OH-NOPE" }, "input.recipient"},
+		{"own account", func(in *forecast.SubmitInput) { in.RecipientReference = u[0].AccountReference }, "input.recipient"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -124,5 +126,72 @@ func TestSubmitListAndVisibility(t *testing.T) {
 	sent, received, err := s.Series(ctx, u[0].ID)
 	if err != nil || len(sent) != 2 || len(received) != 0 {
 		t.Fatalf("Series() = %v, %v, %v", sent, received, err)
+	}
+}
+
+func TestPageFiltersAndScopes(t *testing.T) {
+	db := testkit.DB(t)
+	ctx := t.Context()
+	s := forecast.NewService(db, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	us := user.NewService(db)
+	var u [3]models.User
+	for i := range u {
+		var err error
+		if u[i], err = us.Ensure(ctx, testkit.Subject(t)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	day := time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC)
+	send := func(from, to models.User, ref string, begin time.Time) {
+		t.Helper()
+		if _, err := s.Submit(ctx, from.ID, forecast.SubmitInput{RecipientReference: to.AccountReference, Reference: ref,
+			Sector: models.SectorDK2, Begin: begin, Resolution: time.Hour, Values: []int64{5}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(u[0], u[1], "wind", day)                   // oldest
+	send(u[1], u[0], "load", day.Add(24*time.Hour)) // u[0] receives
+	send(u[0], u[1], "wind", day.Add(48*time.Hour)) // newest
+	sent, received := forecast.Sent, forecast.Received
+	from, until := day.Add(time.Hour), day.Add(72*time.Hour)
+	one := 1
+	tests := []struct {
+		name string
+		user models.User
+		f    forecast.Filter
+		want []string // references, newest first
+	}{
+		{"all", u[0], forecast.Filter{}, []string{"wind", "load", "wind"}},
+		{"sent", u[0], forecast.Filter{Direction: &sent}, []string{"wind", "wind"}},
+		{"received", u[0], forecast.Filter{Direction: &received}, []string{"load"}},
+		{"reference", u[1], forecast.Filter{Reference: "wind"}, []string{"wind", "wind"}},
+		{"begin range", u[0], forecast.Filter{BeginFrom: &from, BeginUntil: &until}, []string{"wind", "load"}},
+		{"stranger", u[2], forecast.Filter{}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, err := s.Page(ctx, tc.user.ID, tc.f, relay.Args{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, f := range conn.Nodes() {
+				got = append(got, f.Reference)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("Page(%+v) = %v, want %v", tc.f, got, tc.want)
+			}
+		})
+	}
+	first, err := s.Page(ctx, u[0].ID, forecast.Filter{}, relay.Args{First: &one})
+	if err != nil || len(first.Edges) != 1 || !first.PageInfo.HasNextPage || !first.Edges[0].Node.BeginAt.Equal(day.Add(48*time.Hour)) {
+		t.Fatalf("Page(first 1) = %+v, %v, want the newest", first, err)
+	}
+	next, err := s.Page(ctx, u[0].ID, forecast.Filter{}, relay.Args{First: &one, After: first.PageInfo.EndCursor})
+	if err != nil || len(next.Edges) != 1 || next.Edges[0].Node.Reference != "load" {
+		t.Fatalf("Page(after the newest) = %+v, %v, want load", next, err)
+	}
+	if _, err := s.Page(ctx, u[0].ID, forecast.Filter{BeginFrom: &until, BeginUntil: &from}, relay.Args{}); !errors.Is(err, forecast.ErrInvalidInput) {
+		t.Fatalf("Page(reversed range) = %v, want ErrInvalidInput", err)
 	}
 }

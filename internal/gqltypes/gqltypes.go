@@ -29,4 +29,8 @@ type (
 	WebhookSubscriptionEdge       = relay.Edge[models.WebhookSubscription]
 	WebhookDeliveryConnection     = relay.Connection[models.WebhookDelivery]
 	WebhookDeliveryEdge           = relay.Edge[models.WebhookDelivery]
+	AgreementConnection           = relay.Connection[models.Agreement]
+	AgreementEdge                 = relay.Edge[models.Agreement]
+	ForecastConnection            = relay.Connection[models.Forecast]
+	ForecastEdge                  = relay.Edge[models.Forecast]
 )

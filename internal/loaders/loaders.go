@@ -10,6 +10,7 @@ import (
 	"github.com/vikstrous/dataloadgen"
 
 	"github.com/originhub/originhub/internal/account"
+	"github.com/originhub/originhub/internal/agreement"
 	"github.com/originhub/originhub/internal/datahub"
 	"github.com/originhub/originhub/internal/ledger/outbox"
 	"github.com/originhub/originhub/internal/ledger/publish"
@@ -25,6 +26,7 @@ type Sources struct {
 	Technologies *technology.Service
 	Publications *publish.Store
 	Account      *account.Service
+	Agreements   *agreement.Service
 }
 
 // Loaders are one viewer's dataloaders.
@@ -38,6 +40,8 @@ type Loaders struct {
 	operation        *dataloadgen.Loader[int64, models.GgoOperation]
 	accountReference *dataloadgen.Loader[int64, string]
 	revision         *dataloadgen.Loader[account.HourKey, models.MeasurementRevision]
+	counterpart      *dataloadgen.Loader[int64, models.User]
+	transferred      *dataloadgen.Loader[int64, models.WattHours]
 }
 
 // A short wait: resolvers of one GraphQL level run together, so 1 ms gathers them without
@@ -67,6 +71,12 @@ func New(src Sources, v user.Viewer) *Loaders {
 		revision:         dataloadgen.NewMappedLoader(src.Account.Revisions, opts...),
 		measurementState: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []publish.HourKey) (map[publish.HourKey]models.MeasurementLedgerState, error) {
 			return src.Publications.ByHours(ctx, v.UserID, keys)
+		}, opts...),
+		counterpart: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]models.User, error) {
+			return src.Agreements.CounterpartsByIDs(ctx, v.UserID, ids)
+		}, opts...),
+		transferred: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]models.WattHours, error) {
+			return src.Agreements.TransferredByIDs(ctx, v.UserID, ids)
 		}, opts...),
 	}
 }
@@ -142,4 +152,15 @@ func (l *Loaders) AccountReference(ctx context.Context, userID int64) (string, e
 // Revision loads the latest revision of a production hour; dataloadgen.ErrNotFound if none.
 func (l *Loaders) Revision(ctx context.Context, k account.HourKey) (models.MeasurementRevision, error) {
 	return l.revision.Load(ctx, k)
+}
+
+// Counterpart loads the public profile (name, company, account reference) of a user who
+// shares an agreement with the viewer; dataloadgen.ErrNotFound for anyone else.
+func (l *Loaders) Counterpart(ctx context.Context, userID int64) (models.User, error) {
+	return l.counterpart.Load(ctx, userID)
+}
+
+// Transferred loads what was transferred under one of the viewer's agreements.
+func (l *Loaders) Transferred(ctx context.Context, agreementID int64) (models.WattHours, error) {
+	return l.transferred.Load(ctx, agreementID)
 }

@@ -1,0 +1,1 @@
+ALTER TABLE agreements DROP COLUMN withdrawn_at, DROP COLUMN accepted_at;

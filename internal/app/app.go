@@ -313,7 +313,13 @@ func (a *App) RunWorker(ctx context.Context) error {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	a.Log.InfoContext(ctx, "worker started", "concurrency", a.Config.Worker.Concurrency)
+	polled := make(chan struct{})
+	go func() {
+		defer close(polled)
+		_ = a.Outbox.RunPoller(ctx)
+	}()
 	<-ctx.Done()
+	<-polled
 	srv.Shutdown()
 	a.Log.Info("worker stopped")
 	return nil

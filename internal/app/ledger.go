@@ -56,7 +56,7 @@ func (a *App) setUpLedger(ctx context.Context) error {
 	a.Outbox = outbox.NewService(outbox.Deps{
 		DB: a.DB, Ledger: client, Queue: tasks.Enqueuer{Client: a.Tasks}, Publisher: a.Bus,
 
-		Backoff: backoff, Clock: a.Clock, Log: a.Log.With("component", "ledger-outbox"),
+		Backoff: backoff, PollEvery: a.Config.Ledger.PollInterval, Clock: a.Clock, Log: a.Log.With("component", "ledger-outbox"),
 	})
 	a.Account = account.NewService(a.DB, a.Wallets, a.Outbox, account.Config{}, a.Log.With("component", "account"), a.Clock)
 	// Issued GGOs settle before their publication rows go.

@@ -120,6 +120,8 @@ type Ledger struct {
 	// "compatible", and how long a batch stays PENDING before it is applied.
 	Mode        string
 	CommitDelay time.Duration
+	// PollInterval is how often each worker asks the ledger about batches that fell due.
+	PollInterval time.Duration
 }
 
 // ElOverblik configures the DataHub ThirdParty API. An empty ServiceURL means the simulator.
@@ -187,9 +189,10 @@ func Load(lookup Lookup) (Config, error) {
 		},
 		Worker: Worker{Concurrency: r.int("CONCURRENCY", 8)},
 		Ledger: Ledger{
-			URL:         r.str("LEDGER_URL", ""),
-			Mode:        r.str("LEDGER_MODE", "strict"),
-			CommitDelay: r.duration("LEDGER_COMMIT_DELAY", 200*time.Millisecond),
+			URL:          r.str("LEDGER_URL", ""),
+			Mode:         r.str("LEDGER_MODE", "strict"),
+			CommitDelay:  r.duration("LEDGER_COMMIT_DELAY", 200*time.Millisecond),
+			PollInterval: r.duration("LEDGER_POLL_INTERVAL", 100*time.Millisecond),
 		},
 		ElOverblik: ElOverblik{
 			ServiceURL:    r.str("ELOVERBLIK_SERVICE_URL", ""),
@@ -243,6 +246,7 @@ func (c Config) Validate() error {
 	}
 	check(c.Ledger.Mode == "strict" || c.Ledger.Mode == "compatible", "LEDGER_MODE", "must be strict or compatible")
 	check(c.Ledger.CommitDelay >= 0, "LEDGER_COMMIT_DELAY", "must not be negative")
+	check(c.Ledger.PollInterval >= 10*time.Millisecond && c.Ledger.PollInterval <= time.Minute, "LEDGER_POLL_INTERVAL", "must be between 10ms and 1m")
 	check(c.Worker.Concurrency >= 1 && c.Worker.Concurrency <= 1000, "CONCURRENCY", "must be between 1 and 1000")
 	check(len(c.Secret) >= 16, "SECRET", "must be at least 16 characters")
 	check(len(c.Webhook.Secret) >= 16, "WEBHOOK_SECRET", "must be at least 16 characters")
@@ -388,6 +392,7 @@ var Variables = []struct{ Name, Default, Doc string }{
 	{"LEDGER_URL", "", "Sawtooth REST API URL; empty: built-in stand-in ledger"},
 	{"LEDGER_MODE", "strict", "stand-in ledger mode: strict (also rejects what the real processor forgets) or compatible"},
 	{"LEDGER_COMMIT_DELAY", "200ms", "how long the stand-in ledger keeps a batch PENDING"},
+	{"LEDGER_POLL_INTERVAL", "100ms", "how often each worker asks the ledger about batches whose next status poll is due"},
 	{"ELOVERBLIK_SERVICE_URL", "", "ElOverblik ThirdParty API URL; empty: built-in simulator"},
 	{"ELOVERBLIK_TOKEN", "", "ElOverblik refresh token (required with ELOVERBLIK_SERVICE_URL)"},
 	{"ELOVERBLIK_SIMULATOR", "true when ELOVERBLIK_SERVICE_URL is empty", "serve the ElOverblik simulator at /sim/eloverblik (e.g. on the api while workers point ELOVERBLIK_SERVICE_URL at it)"},

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -77,11 +78,51 @@ func (s *Service) Submit(ctx context.Context, id string) error {
 		b.Status, b.UserID = models.LedgerBatchSubmitted, moved[0].UserID
 		s.notify(ctx, b)
 	}
-	if err := s.queue.EnqueuePoll(ctx, id, moved[0].Attempts, s.backoff.First); err != nil {
+	s.queuePoll(ctx, id, moved[0].Attempts, s.backoff.First)
+	return nil
+}
+
+// queuePoll queues the next poll of batch id unless pollers claim due batches themselves.
+func (s *Service) queuePoll(ctx context.Context, id string, round int, delay time.Duration) {
+	if s.every > 0 {
+		return
+	}
+	if err := s.queue.EnqueuePoll(ctx, id, round, delay); err != nil {
 		// The sweeper polls it once next_poll_at is overdue.
 		s.log.WarnContext(ctx, "ledger poll not queued", "batch_id", id, "error", err)
 	}
-	return nil
+}
+
+// RunPoller polls due batches until ctx ends (with Deps.PollEvery set, in every worker):
+// each round claims up to maxClaim batches whose next_poll_at has come, asks the ledger about
+// them in one call and moves them on; a full claim is followed at once by the next round.
+// Claims skip rows other pollers hold, so workers share the load. Errors are logged and the
+// next round tries again.
+func (s *Service) RunPoller(ctx context.Context) error {
+	if s.every <= 0 {
+		return nil
+	}
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		rows, err := s.claim(ctx, polledStatuses, nil)
+		if err == nil {
+			err = s.pollClaimed(ctx, rows)
+		}
+		if err != nil && ctx.Err() == nil {
+			s.log.WarnContext(ctx, "ledger poll round failed", "error", err)
+		}
+		if len(rows) == maxClaim {
+			t.Reset(0)
+		} else {
+			t.Reset(s.every)
+		}
+	}
 }
 
 // claimed is a batch taken by one poller.
@@ -181,28 +222,42 @@ func (s *Service) pollClaimed(ctx context.Context, rows []claimed) error {
 		}
 		return err
 	}
-	var errs []error
+	// Each batch moves on in its own transaction; a few at once, as one poll may answer
+	// for hundreds of batches and each finalisation waits mostly on the database.
+	errs := make([]error, len(sts))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, finishers)
 	for i, st := range sts {
 		r := rows[i]
-		switch st.Status {
-		case rest.Committed:
-			err = s.finish(ctx, r.ID, models.LedgerBatchCommitted, "")
-		case rest.Invalid:
-			err = s.finish(ctx, r.ID, models.LedgerBatchInvalid, st.Message())
-		case rest.Pending:
-			err = s.reschedule(ctx, r, models.LedgerBatchSubmitted)
-		default: // UNKNOWN: not queued yet, or forgotten by the validator
-			if r.SubmittedAt == nil || s.clock().Sub(*r.SubmittedAt) >= s.backoff.ResubmitAfter {
-				err = s.resubmit(ctx, r)
-			} else {
-				err = s.reschedule(ctx, r, models.LedgerBatchUnknown)
-			}
-		}
-		if err != nil {
-			errs = append(errs, err)
-		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errs[i] = s.advance(ctx, r, st)
+		}()
 	}
+	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// finishers bounds the batches one poll moves on at once.
+const finishers = 8
+
+// advance moves one polled batch on by the status the ledger gave it.
+func (s *Service) advance(ctx context.Context, r claimed, st rest.BatchStatus) error {
+	switch st.Status {
+	case rest.Committed:
+		return s.finish(ctx, r.ID, models.LedgerBatchCommitted, "")
+	case rest.Invalid:
+		return s.finish(ctx, r.ID, models.LedgerBatchInvalid, st.Message())
+	case rest.Pending:
+		return s.reschedule(ctx, r, models.LedgerBatchSubmitted)
+	}
+	// UNKNOWN: not queued yet, or forgotten by the validator.
+	if r.SubmittedAt == nil || s.clock().Sub(*r.SubmittedAt) >= s.backoff.ResubmitAfter {
+		return s.resubmit(ctx, r)
+	}
+	return s.reschedule(ctx, r, models.LedgerBatchUnknown)
 }
 
 // reschedule records a poll that found the batch still open and queues the next one.
@@ -223,9 +278,7 @@ func (s *Service) reschedule(ctx context.Context, r claimed, status models.Ledge
 	if status != r.Status {
 		s.notify(ctx, b)
 	}
-	if err := s.queue.EnqueuePoll(ctx, r.ID, round, delay); err != nil {
-		s.log.WarnContext(ctx, "ledger poll not queued", "batch_id", r.ID, "error", err)
-	}
+	s.queuePoll(ctx, r.ID, round, delay)
 	return nil
 }
 

@@ -102,6 +102,10 @@ type Deps struct {
 	Publisher Publisher
 	Handlers  Handlers
 	Backoff   Backoff
+	// PollEvery > 0 says every worker runs RunPoller with this period: batches are then
+	// polled when their next_poll_at falls due, by whichever worker claims them, and no
+	// per-batch poll task is queued. 0: each post and poll queues the next poll as a task.
+	PollEvery time.Duration
 	Clock     func() time.Time
 	Log       *slog.Logger
 }
@@ -115,6 +119,7 @@ type Service struct {
 	pub      Publisher
 	handlers Handlers
 	backoff  Backoff
+	every    time.Duration
 	clock    func() time.Time
 	log      *slog.Logger
 }
@@ -128,7 +133,7 @@ func NewService(d Deps) *Service {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{db: d.DB, ledger: d.Ledger, queue: d.Queue, pub: d.Publisher, handlers: d.Handlers,
-		backoff: d.Backoff.withDefaults(), clock: d.Clock, log: d.Log}
+		backoff: d.Backoff.withDefaults(), every: d.PollEvery, clock: d.Clock, log: d.Log}
 }
 
 // Write stores batch as PENDING for userID, inside the caller's transaction tx: the batch

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -166,5 +167,69 @@ func TestLedgerStateByHours(t *testing.T) {
 	st, ok := got[keys[0]]
 	if len(got) != 1 || !ok || st.Status != models.LedgerBatchPending || st.Address == "" || st.BatchID == "" {
 		t.Fatalf("ByHours() = %+v, want only alice's first hour, PENDING", got)
+	}
+}
+
+// pollCounter counts the poll tasks an outbox queues.
+type pollCounter struct {
+	outbox.Queue
+	mu    sync.Mutex
+	polls int
+}
+
+func (q *pollCounter) EnqueuePoll(ctx context.Context, id string, round int, delay time.Duration) error {
+	q.mu.Lock()
+	q.polls++
+	q.mu.Unlock()
+	return q.Queue.EnqueuePoll(ctx, id, round, delay)
+}
+
+// TestPollerMovesDueBatches runs the outbox with PollEvery: the worker's poller, not a poll
+// task per batch, finds the posted batches due, asks the ledger and finalises them, with
+// their PENDING rounds in between.
+func TestPollerMovesDueBatches(t *testing.T) {
+	ctx := t.Context()
+	f := newFixture(t, outbox.Backoff{First: 10 * time.Millisecond})
+	_, mpID := f.user(t, models.MeteringPointProduction, 3)
+	var ids []string
+	for h := range 3 {
+		got, err := f.pub.PublishMeasurements(ctx, mpID, hour0.Add(time.Duration(h)*time.Hour), hour0.Add(time.Duration(h+1)*time.Hour))
+		if err != nil || len(got) != 1 {
+			t.Fatalf("PublishMeasurements(hour %d) = %v, %v", h, got, err)
+		}
+		ids = append(ids, got...)
+	}
+	q := &pollCounter{Queue: f.queue}
+	deps := f.deps
+	deps.Queue, deps.PollEvery = q, 20*time.Millisecond
+	ob := outbox.NewService(deps)
+	for _, id := range ids {
+		if err := ob.Submit(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = ob.RunPoller(runCtx) })
+	// The ledger commits only after a few polls have found the batches PENDING.
+	time.Sleep(100 * time.Millisecond)
+	wg.Go(func() { _ = f.standin.Run(runCtx) })
+	testkit.Eventually(t, 10*time.Second, func() bool {
+		for _, id := range ids {
+			if f.batch(t, id).Status != models.LedgerBatchCommitted {
+				return false
+			}
+		}
+		return true
+	}, "every batch COMMITTED by the poller")
+	stop()
+	wg.Wait()
+	for _, id := range ids {
+		if b := f.batch(t, id); b.Attempts < 3 {
+			t.Errorf("batch %s finalised after %d attempts, want the post, PENDING polls and the final one", id, b.Attempts)
+		}
+	}
+	if q.polls != 0 {
+		t.Errorf("%d poll tasks queued, want none with a poller", q.polls)
 	}
 }

@@ -67,8 +67,14 @@ func (s *Service) Summary(ctx context.Context, user int64, in SummaryInput) ([]S
 		q = q.Where("ag.id = ?", *in.AgreementID)
 	}
 	var out []SummaryRow
-	if err := q.GroupExpr("1, 2").OrderExpr("1, 2").Scan(ctx, &out); err != nil {
+	if err := q.GroupExpr("1, 2").OrderExpr("1, 2").Limit(MaxSummaryRows+1).Scan(ctx, &out); err != nil {
 		return nil, fmt.Errorf("agreement summary: %w", err)
+	}
+	if len(out) > MaxSummaryRows {
+		return nil, &InputError{Field: "resolution", Message: fmt.Sprintf("more than %d rows: use a coarser resolution or a shorter range", MaxSummaryRows)}
 	}
 	return out, nil
 }
+
+// MaxSummaryRows bounds one summary answer (hours of years would be millions of rows).
+const MaxSummaryRows = 100_000

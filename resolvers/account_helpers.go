@@ -96,7 +96,7 @@ func operationPayload(op models.GgoOperation, err error) (*graph.GgoOperationPay
 		out.UserErrors = append(out.UserErrors, graph.UserError{Field: []string{"input", "amount"}, Message: short.Error(), Code: CodeBadUserInput})
 		out.Available = &short.Available
 	case errors.As(err, &ie):
-		out.UserErrors = append(out.UserErrors, graph.UserError{Field: splitField(ie.Field), Message: ie.Message, Code: CodeBadUserInput})
+		out.UserErrors = append(out.UserErrors, inputUserError(ie))
 	case errors.Is(err, account.ErrNotFound):
 		out.UserErrors = append(out.UserErrors, graph.UserError{Field: []string{"input"}, Message: "no such account or GGO", Code: CodeNotFound})
 	case errors.Is(err, account.ErrConflict):

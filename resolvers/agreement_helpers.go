@@ -38,7 +38,7 @@ func agreementPayload(a models.Agreement, err error, conflict string) (*graph.Ag
 	case err == nil:
 		out.Agreement = &a
 	case errors.As(err, &ie):
-		out.UserErrors = append(out.UserErrors, graph.UserError{Field: splitField(ie.Field), Message: ie.Message, Code: CodeBadUserInput})
+		out.UserErrors = append(out.UserErrors, inputUserError(ie))
 	case errors.Is(err, agreement.ErrNotFound), errors.Is(err, relay.ErrInvalidID):
 		out.UserErrors = append(out.UserErrors, graph.UserError{Field: []string{"input", "id"}, Message: "no such agreement", Code: CodeNotFound})
 	case errors.Is(err, agreement.ErrConflict):
@@ -138,7 +138,7 @@ func (r *mutationResolver) setAgreementTransferPriority(ctx context.Context, in 
 		out.UserErrors = append(out.UserErrors, graph.UserError{Field: []string{"input", "ids"}, Message: "not an agreement id", Code: CodeBadUserInput})
 		return out, nil
 	case errors.As(err, &ie):
-		out.UserErrors = append(out.UserErrors, graph.UserError{Field: splitField(ie.Field), Message: ie.Message, Code: CodeBadUserInput})
+		out.UserErrors = append(out.UserErrors, inputUserError(ie))
 		return out, nil
 	case err != nil:
 		return nil, err
@@ -161,7 +161,7 @@ func (r *mutationResolver) updateProfile(ctx context.Context, in graph.UpdatePro
 	var ie *agreement.InputError
 	switch {
 	case errors.As(err, &ie):
-		out.UserErrors = append(out.UserErrors, graph.UserError{Field: splitField(ie.Field), Message: ie.Message, Code: CodeBadUserInput})
+		out.UserErrors = append(out.UserErrors, inputUserError(ie))
 	case err != nil:
 		return nil, err
 	default:

@@ -38,7 +38,7 @@ func disclosureUserError(err error) (graph.UserError, bool) {
 	var ie *disclosure.InputError
 	switch {
 	case errors.As(err, &ie):
-		return graph.UserError{Field: splitField(ie.Field), Message: ie.Message, Code: CodeBadUserInput}, true
+		return inputUserError(ie), true
 	case errors.Is(err, disclosure.ErrNotFound):
 		return graph.UserError{Field: []string{"input", "id"}, Message: "no such disclosure of yours", Code: CodeNotFound}, true
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vikstrous/dataloadgen"
 
+	"github.com/originhub/originhub/graph"
 	"github.com/originhub/originhub/internal/account"
 	"github.com/originhub/originhub/internal/agreement"
 	"github.com/originhub/originhub/internal/datahub"
@@ -123,4 +124,9 @@ func setCode(e *gqlerror.Error, code string) {
 		e.Extensions = map[string]any{}
 	}
 	e.Extensions["code"] = code
+}
+
+// inputUserError is the userError of a domain's refusal of its input.
+func inputUserError(ie *input.Error) graph.UserError {
+	return graph.UserError{Field: splitField(ie.Field), Message: ie.Message, Code: CodeBadUserInput}
 }

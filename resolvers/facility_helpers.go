@@ -36,7 +36,7 @@ func (r *mutationResolver) facilitiesPayload(ctx context.Context, userID int64, 
 	var ie *facility.InputError
 	switch {
 	case errors.As(err, &ie):
-		out.UserErrors = append(out.UserErrors, graph.UserError{Field: splitField(ie.Field), Message: ie.Message, Code: CodeBadUserInput})
+		out.UserErrors = append(out.UserErrors, inputUserError(ie))
 		return out, nil
 	case errors.Is(err, facility.ErrNotFound), errors.Is(err, relay.ErrInvalidID):
 		out.UserErrors = append(out.UserErrors, graph.UserError{Field: []string{"input", "id"}, Message: "no such facility", Code: CodeNotFound})

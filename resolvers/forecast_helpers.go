@@ -51,7 +51,7 @@ func (r *mutationResolver) sendForecast(ctx context.Context, in graph.SendForeca
 	var ie *forecast.InputError
 	switch {
 	case errors.As(err, &ie):
-		out.UserErrors = append(out.UserErrors, graph.UserError{Field: splitField(ie.Field), Message: ie.Message, Code: CodeBadUserInput})
+		out.UserErrors = append(out.UserErrors, inputUserError(ie))
 	case err != nil:
 		return nil, err
 	default:

@@ -184,26 +184,14 @@ func Chain(hs ...outbox.Hooks) outbox.Hooks {
 func (s *Service) OperationHooks() outbox.Hooks {
 	return outbox.Hooks{
 		OnCommitted: func(ctx context.Context, tx bun.IDB, b models.LedgerBatch) error {
-			// One statement (one rollup trigger run): the consumed GGOs (LOCKED) take their
-			// next state, the new parts (PENDING) become STORED, or RETIRED for retire parts.
-			// Only parts can come back STORED, which is all the announcements below look at.
-			var parts []models.Ggo
-			if err := tx.NewUpdate().Model(&parts).
-				Set(`state = CASE WHEN g.state = 'LOCKED' THEN g.next_state
-					WHEN g.retire_metering_point_id IS NULL THEN 'STORED' ELSE 'RETIRED' END`).
-				Set(`retired_at = CASE WHEN g.state = 'LOCKED' AND g.next_state = 'RETIRED' THEN now()
-					WHEN g.state = 'PENDING' AND g.retire_metering_point_id IS NOT NULL THEN now() END`).
-				Set("next_state = NULL, updated_at = now()").
-				Where("g.batch_id = ? AND g.state IN ('LOCKED', 'PENDING')", b.ID).Returning("*").Scan(ctx); err != nil {
-				return fmt.Errorf("finalise ggos of %s: %w", b.ID, err)
+			return s.commitOperations(ctx, tx, []string{b.ID})
+		},
+		OnCommittedAll: func(ctx context.Context, tx bun.IDB, bs []models.LedgerBatch) error {
+			ids := make([]string, len(bs))
+			for i, b := range bs {
+				ids[i] = b.ID
 			}
-			var ops []models.GgoOperation
-			if err := tx.NewUpdate().Model(&ops).
-				Set("state = 'COMMITTED', finished_at = now()").Where("batch_id = ? AND state = 'PENDING'", b.ID).Returning("*").Scan(ctx); err != nil {
-				return fmt.Errorf("commit operation of %s: %w", b.ID, err)
-			}
-			s.triggerConsumption(ctx, "receive:"+b.ID, storedSpans(parts, models.GgoReceived))
-			return s.announce(ctx, tx, ops, parts, models.WebhookOperationCommitted)
+			return s.commitOperations(ctx, tx, ids)
 		},
 		OnInvalid: func(ctx context.Context, tx bun.IDB, b models.LedgerBatch) error {
 			if _, err := tx.NewDelete().Model((*models.Ggo)(nil)).Where("g.batch_id = ? AND g.state = 'PENDING'", b.ID).Exec(ctx); err != nil {
@@ -226,6 +214,31 @@ func (s *Service) OperationHooks() outbox.Hooks {
 			return s.announce(ctx, tx, ops, nil, models.WebhookOperationFailed)
 		},
 	}
+}
+
+// commitOperations finalises the operations of committed batches: one statement for their
+// GGOs (one rollup trigger run), where the consumed ones (LOCKED) take their next state and
+// the new parts (PENDING) become STORED, or RETIRED for retire parts; only parts can come
+// back STORED, which is all the announcements look at. One more for the operations.
+func (s *Service) commitOperations(ctx context.Context, tx bun.IDB, batchIDs []string) error {
+	var parts []models.Ggo
+	if err := tx.NewUpdate().Model(&parts).
+		Set(`state = CASE WHEN g.state = 'LOCKED' THEN g.next_state
+			WHEN g.retire_metering_point_id IS NULL THEN 'STORED' ELSE 'RETIRED' END`).
+		Set(`retired_at = CASE WHEN g.state = 'LOCKED' AND g.next_state = 'RETIRED' THEN now()
+			WHEN g.state = 'PENDING' AND g.retire_metering_point_id IS NOT NULL THEN now() END`).
+		Set("next_state = NULL, updated_at = now()").
+		Where("g.batch_id IN (?) AND g.state IN ('LOCKED', 'PENDING')", bun.In(batchIDs)).Returning("*").Scan(ctx); err != nil {
+		return fmt.Errorf("finalise ggos of %d batches: %w", len(batchIDs), err)
+	}
+	var ops []models.GgoOperation
+	if err := tx.NewUpdate().Model(&ops).
+		Set("state = 'COMMITTED', finished_at = now()").Where("batch_id IN (?) AND state = 'PENDING'", bun.In(batchIDs)).Returning("*").Scan(ctx); err != nil {
+		return fmt.Errorf("commit operations of %d batches: %w", len(batchIDs), err)
+	}
+	// Each batch is finalised once, so its id keys this trigger apart from all others.
+	s.triggerConsumption(ctx, "receive:"+batchIDs[0], storedSpans(parts, models.GgoReceived))
+	return s.announce(ctx, tx, ops, parts, models.WebhookOperationCommitted)
 }
 
 // ExpireDue marks STORED GGOs whose expiry passed as EXPIRED and returns how many.

@@ -128,6 +128,7 @@ func (s *Service) RunPoller(ctx context.Context) error {
 // claimed is a batch taken by one poller.
 type claimed struct {
 	ID          string                   `bun:"id"`
+	Kind        string                   `bun:"kind"`
 	Status      models.LedgerBatchStatus `bun:"status"`
 	Attempts    int                      `bun:"attempts"`
 	SubmittedAt *time.Time               `bun:"submitted_at"`
@@ -147,7 +148,7 @@ func (s *Service) claim(ctx context.Context, statuses []models.LedgerBatchStatus
 			WHERE status IN (?) AND next_poll_at <= ?
 			ORDER BY (id IN (?)) DESC, next_poll_at
 			LIMIT ? FOR UPDATE SKIP LOCKED)
-		RETURNING id, status, attempts, submitted_at`,
+		RETURNING id, kind, status, attempts, submitted_at`,
 		now.Add(s.backoff.Lease), bun.In(statuses), now, bun.In(ids), maxClaim).Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("claim ledger batches: %w", err)
@@ -222,23 +223,92 @@ func (s *Service) pollClaimed(ctx context.Context, rows []claimed) error {
 		}
 		return err
 	}
-	// Each batch moves on in its own transaction; a few at once, as one poll may answer
-	// for hundreds of batches and each finalisation waits mostly on the database.
-	errs := make([]error, len(sts))
+	// A few batches move on at once, as one poll may answer for hundreds and each
+	// finalisation waits mostly on the database. Committed batches whose kind finalises many
+	// at once go in groups, a transaction each; the others one by one.
+	var mu sync.Mutex
+	var errs []error
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, finishers)
-	for i, st := range sts {
-		r := rows[i]
+	run := func(fn func() error) {
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			errs[i] = s.advance(ctx, r, st)
+			if err := fn(); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
 		}()
+	}
+	groups := map[string][]string{}
+	for i, st := range sts {
+		r := rows[i]
+		if st.Status == rest.Committed && s.handlers[r.Kind].OnCommittedAll != nil {
+			groups[r.Kind] = append(groups[r.Kind], r.ID)
+			continue
+		}
+		run(func() error { return s.advance(ctx, r, st) })
+	}
+	for kind, ids := range groups {
+		for start := 0; start < len(ids); start += groupSize {
+			group := ids[start:min(start+groupSize, len(ids))]
+			run(func() error { return s.finishAll(ctx, kind, group) })
+		}
 	}
 	wg.Wait()
 	return errors.Join(errs...)
 }
+
+// groupSize bounds the committed batches finalised in one transaction.
+const groupSize = 25
+
+// finishAll finalises committed batches of kind together: one statement moves them all,
+// then the kind's OnCommittedAll hook, in one transaction; batches already final are left
+// out. If the group fails, each batch is finalised on its own, so that one batch whose hook
+// fails does not hold back the others.
+func (s *Service) finishAll(ctx context.Context, kind string, ids []string) error {
+	now := s.clock()
+	var done []models.LedgerBatch
+	var after []func(context.Context)
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		done, after = nil, nil
+		ctx = context.WithValue(ctx, afterCommitKey{}, &after)
+		if err := tx.NewUpdate().Model((*models.LedgerBatch)(nil)).
+			Where("lb.id IN (?) AND lb.status IN (?)", bun.In(ids), bun.In(openStatuses)).
+			Set("status = ?", models.LedgerBatchCommitted).Set("attempts = lb.attempts + 1").Set("next_poll_at = NULL").
+			Set("updated_at = ?", now).Set("committed_at = ?", now).
+			Returning(finishedColumns).Scan(ctx, &done); err != nil {
+			return fmt.Errorf("finalise %d ledger batches: %w", len(ids), err)
+		}
+		if len(done) == 0 {
+			return nil
+		}
+		if err := s.handlers[kind].OnCommittedAll(ctx, tx, done); err != nil {
+			return fmt.Errorf("COMMITTED hook of %d %s ledger batches: %w", len(done), kind, err)
+		}
+		return nil
+	})
+	if err != nil {
+		s.log.WarnContext(ctx, "ledger batches finalised one by one", "kind", kind, "batches", len(ids), "error", err)
+		var errs []error
+		for _, id := range ids {
+			errs = append(errs, s.finish(ctx, id, models.LedgerBatchCommitted, ""))
+		}
+		return errors.Join(errs...)
+	}
+	for _, fn := range after {
+		fn(ctx)
+	}
+	for _, b := range done {
+		s.notify(ctx, b)
+	}
+	return nil
+}
+
+// finishedColumns are what a finalisation returns of a batch: all but its body.
+const finishedColumns = "lb.id, lb.user_id, lb.kind, lb.status, lb.error, lb.attempts, lb.created_at, lb.submitted_at, lb.committed_at, lb.updated_at, lb.next_poll_at"
 
 // finishers bounds the batches one poll moves on at once.
 const finishers = 8
@@ -322,7 +392,7 @@ func (s *Service) finish(ctx context.Context, id string, status models.LedgerBat
 			set = set.Set("error = ?", msg)
 		}
 		var rows []models.LedgerBatch
-		if err := set.Returning("lb.id, lb.user_id, lb.kind, lb.status, lb.error, lb.attempts, lb.created_at, lb.submitted_at, lb.committed_at, lb.updated_at, lb.next_poll_at").
+		if err := set.Returning(finishedColumns).
 			Scan(ctx, &rows); err != nil {
 			return fmt.Errorf("finalise ledger batch %s: %w", id, err)
 		}

@@ -23,6 +23,10 @@ var ErrDuplicateBatch = errors.New("ledger batch already in the outbox")
 type Hooks struct {
 	// OnCommitted runs when the ledger committed the batch (may be nil).
 	OnCommitted func(ctx context.Context, tx bun.IDB, b models.LedgerBatch) error
+	// OnCommittedAll, when set, does what OnCommitted does for many committed batches of the
+	// kind at once: pollers then finalise the batches one poll found committed together, in
+	// one transaction, instead of a transaction each.
+	OnCommittedAll func(ctx context.Context, tx bun.IDB, bs []models.LedgerBatch) error
 	// OnInvalid runs when the ledger refused the batch; it must undo the change (may be nil).
 	OnInvalid func(ctx context.Context, tx bun.IDB, b models.LedgerBatch) error
 }

@@ -3,6 +3,7 @@ package publish_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/uptrace/bun"
 
 	"github.com/originhub/originhub/internal/ledger/outbox"
 	"github.com/originhub/originhub/internal/ledger/publish"
@@ -192,6 +194,81 @@ func (q *pollCounter) EnqueuePoll(ctx context.Context, id string, round int, del
 	q.polls++
 	q.mu.Unlock()
 	return q.Queue.EnqueuePoll(ctx, id, round, delay)
+}
+
+// TestPollerFinalisesCommittedBatchesTogether: batches one poll finds committed go to their
+// kind's OnCommittedAll hook together, and when that fails each is finalised on its own
+// (OnCommitted), so none is left behind.
+func TestPollerFinalisesCommittedBatchesTogether(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		t.Run(map[bool]string{false: "together", true: "fallback"}[fail], func(t *testing.T) {
+			ctx := t.Context()
+			f := newFixture(t, outbox.Backoff{First: 10 * time.Millisecond})
+			_, mpID := f.user(t, models.MeteringPointProduction, 3)
+			var ids []string
+			for h := range 3 {
+				got, err := f.pub.PublishMeasurements(ctx, mpID, hour0.Add(time.Duration(h)*time.Hour), hour0.Add(time.Duration(h+1)*time.Hour))
+				if err != nil || len(got) != 1 {
+					t.Fatalf("PublishMeasurements(hour %d) = %v, %v", h, got, err)
+				}
+				ids = append(ids, got...)
+			}
+			var mu sync.Mutex
+			var groups [][]string
+			var single []string
+			hooks := publish.Hooks()
+			hooks.OnCommittedAll = func(ctx context.Context, tx bun.IDB, bs []models.LedgerBatch) error {
+				mu.Lock()
+				defer mu.Unlock()
+				var g []string
+				for _, b := range bs {
+					g = append(g, b.ID)
+				}
+				groups = append(groups, g)
+				if fail {
+					return errors.New("a hook that fails")
+				}
+				return nil
+			}
+			hooks.OnCommitted = func(ctx context.Context, tx bun.IDB, b models.LedgerBatch) error {
+				mu.Lock()
+				defer mu.Unlock()
+				single = append(single, b.ID)
+				return nil
+			}
+			deps := f.deps
+			deps.Handlers, deps.PollEvery = outbox.Handlers{publish.Kind: hooks}, 20*time.Millisecond
+			ob := outbox.NewService(deps)
+			for _, id := range ids {
+				if err := ob.Submit(ctx, id); err != nil {
+					t.Fatal(err)
+				}
+			}
+			f.commit(t)                       // all three committed before the first poll
+			time.Sleep(50 * time.Millisecond) // and due (First is 10 ms)
+			runCtx, stop := context.WithCancel(ctx)
+			var wg sync.WaitGroup
+			wg.Go(func() { _ = ob.RunPoller(runCtx) })
+			testkit.Eventually(t, 10*time.Second, func() bool {
+				for _, id := range ids {
+					if f.batch(t, id).Status != models.LedgerBatchCommitted {
+						return false
+					}
+				}
+				return true
+			}, "every batch COMMITTED")
+			stop()
+			wg.Wait()
+			mu.Lock()
+			defer mu.Unlock()
+			if len(groups) != 1 || len(groups[0]) != 3 {
+				t.Fatalf("OnCommittedAll calls = %v, want one with the three batches", groups)
+			}
+			if want := map[bool]int{false: 0, true: 3}[fail]; len(single) != want {
+				t.Fatalf("OnCommitted calls = %v, want %d", single, want)
+			}
+		})
+	}
 }
 
 // TestPollerMovesDueBatches runs the outbox with PollEvery: the worker's poller, not a poll

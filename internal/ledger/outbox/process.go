@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,28 +28,104 @@ var polledStatuses = []models.LedgerBatchStatus{models.LedgerBatchSubmitted, mod
 // maxClaim bounds the batches one poll asks the ledger about.
 const maxClaim = 200
 
-// Submit posts batch id's stored bytes to the ledger (the ledger:submit task). It never
-// builds a batch: a retry, a resubmission or a second worker resends the same bytes, which
-// the ledger dedupes by batch id. On acceptance the batch becomes SUBMITTED and its first
-// status poll is queued; a batch the ledger refuses at submission becomes INVALID and its
-// change is rolled back. Final batches are left alone. Errors: ErrNotFound, or the ledger
-// or database error after which the task is retried.
+// Submit posts batch id's stored bytes to the ledger (the ledger:submit task), together
+// with up to maxGroup-1 other PENDING batches of the same user in one request: operations of
+// one account come in bursts, and each post costs a request and a task. It never builds a
+// batch: a retry, a resubmission or a second worker resends the same bytes, which the ledger
+// dedupes by batch id. The posted batches are locked (FOR UPDATE SKIP LOCKED) from before
+// the post until they are recorded SUBMITTED, so concurrent submitters never post one
+// batch twice; a batch already SUBMITTED, final, or in another submitter's post is left
+// alone. When the ledger refuses a group at submission, each batch is posted on its own,
+// and one it refuses becomes INVALID with its change rolled back. Errors: ErrNotFound, or
+// the ledger or database error after which the task is retried.
 func (s *Service) Submit(ctx context.Context, id string) error {
-	var b models.LedgerBatch
-	err := s.db.NewSelect().Model(&b).Where("lb.id = ?", id).Scan(ctx)
+	var own struct {
+		UserID *int64                   `bun:"user_id"`
+		Status models.LedgerBatchStatus `bun:"status"`
+	}
+	err := s.db.NewRaw("SELECT user_id, status FROM ledger_batches WHERE id = ?", id).Scan(ctx, &own)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("submit ledger batch %s: %w", id, ErrNotFound)
 	}
 	if err != nil {
 		return fmt.Errorf("load ledger batch %s: %w", id, err)
 	}
-	if b.Status.Final() {
-		return nil
+	if own.Status != models.LedgerBatchPending && own.Status != models.LedgerBatchUnknown {
+		return nil // posted and recorded already, or final
 	}
-	err = s.ledger.Submit(ctx, ledger.Batch{ID: b.ID, Bytes: b.Body})
+	var group []models.LedgerBatch
+	errRefused := errors.New("group refused")
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		group = nil
+		q := tx.NewSelect().Model(&group).Column("id", "user_id", "status", "body").
+			OrderExpr("(lb.id = ?) DESC, lb.created_at, lb.id", id).Limit(maxGroup).For("UPDATE SKIP LOCKED")
+		if own.UserID != nil {
+			q = q.Where("(lb.id = ? AND lb.status IN (?)) OR (lb.user_id = ? AND lb.status = ?)",
+				id, bun.In([]models.LedgerBatchStatus{models.LedgerBatchPending, models.LedgerBatchUnknown}), *own.UserID, models.LedgerBatchPending)
+		} else {
+			q = q.Where("lb.id = ? AND lb.status IN (?)", id, bun.In([]models.LedgerBatchStatus{models.LedgerBatchPending, models.LedgerBatchUnknown}))
+		}
+		if err := q.Scan(ctx); err != nil {
+			return fmt.Errorf("lock ledger batches to post: %w", err)
+		}
+		if len(group) == 0 || group[0].ID != id {
+			group = nil // ours is in another submitter's post, or done
+			return nil
+		}
+		var body []byte
+		ids := make([]string, len(group))
+		for i, b := range group {
+			// A BatchList holding several batches is the concatenation of one-batch lists.
+			body = append(body, b.Body...)
+			ids[i] = b.ID
+		}
+		err := s.ledger.Submit(ctx, ledger.Batch{ID: strings.Join(ids, ","), Bytes: body})
+		if errors.Is(err, rest.ErrBatchRejected) {
+			return errRefused
+		}
+		if err != nil {
+			return err
+		}
+		now := s.clock()
+		if _, err := tx.NewUpdate().Model((*models.LedgerBatch)(nil)).Where("lb.id IN (?)", bun.In(ids)).
+			Set("status = ?", models.LedgerBatchSubmitted).Set("attempts = lb.attempts + 1").Set("submitted_at = ?", now).
+			Set("next_poll_at = ?", now.Add(s.backoff.First)).Set("updated_at = ?", now).Exec(ctx); err != nil {
+			return fmt.Errorf("mark %d ledger batches submitted: %w", len(ids), err)
+		}
+		return nil
+	})
+	if errors.Is(err, errRefused) {
+		return s.submitEach(ctx, group)
+	}
+	if err != nil {
+		return err
+	}
+	for _, b := range group {
+		b.Status = models.LedgerBatchSubmitted
+		s.notify(ctx, b)
+		s.queuePoll(ctx, b.ID, 1, s.backoff.First)
+	}
+	return nil
+}
+
+// maxGroup bounds the batches one post carries.
+const maxGroup = 50
+
+// submitEach posts batches one by one, after the ledger refused them together: the one it
+// refuses becomes INVALID (its change rolled back), the others SUBMITTED.
+func (s *Service) submitEach(ctx context.Context, bs []models.LedgerBatch) error {
+	var errs []error
+	for _, b := range bs {
+		errs = append(errs, s.submitOne(ctx, b))
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Service) submitOne(ctx context.Context, b models.LedgerBatch) error {
+	err := s.ledger.Submit(ctx, ledger.Batch{ID: b.ID, Bytes: b.Body})
 	var rerr *rest.Error
 	if errors.Is(err, rest.ErrBatchRejected) && errors.As(err, &rerr) {
-		return s.finish(ctx, id, models.LedgerBatchInvalid, rerr.Message)
+		return s.finish(ctx, b.ID, models.LedgerBatchInvalid, rerr.Message)
 	}
 	if err != nil {
 		return err
@@ -67,9 +144,9 @@ func (s *Service) Submit(ctx context.Context, id string) error {
 		FROM (SELECT id, status FROM ledger_batches WHERE id = ? FOR UPDATE) old
 		WHERE lb.id = old.id AND old.status IN (?)
 		RETURNING old.status AS old_status, lb.attempts, lb.user_id`,
-		models.LedgerBatchSubmitted, now, now.Add(s.backoff.First), now, id, bun.In(openStatuses)).Scan(ctx, &moved)
+		models.LedgerBatchSubmitted, now, now.Add(s.backoff.First), now, b.ID, bun.In(openStatuses)).Scan(ctx, &moved)
 	if err != nil {
-		return fmt.Errorf("mark ledger batch %s submitted: %w", id, err)
+		return fmt.Errorf("mark ledger batch %s submitted: %w", b.ID, err)
 	}
 	if len(moved) == 0 {
 		return nil // finalised meanwhile
@@ -78,7 +155,7 @@ func (s *Service) Submit(ctx context.Context, id string) error {
 		b.Status, b.UserID = models.LedgerBatchSubmitted, moved[0].UserID
 		s.notify(ctx, b)
 	}
-	s.queuePoll(ctx, id, moved[0].Attempts, s.backoff.First)
+	s.queuePoll(ctx, b.ID, moved[0].Attempts, s.backoff.First)
 	return nil
 }
 

@@ -54,9 +54,16 @@ func TestPublishCommits(t *testing.T) {
 				if b := f.batch(t, id); b.Status != models.LedgerBatchPending || b.Kind != publish.Kind || *b.UserID != userID {
 					t.Fatalf("batch %s = %s %s user %d, want PENDING %s user %d", id, b.Status, b.Kind, *b.UserID, publish.Kind, userID)
 				}
+			}
+			for _, id := range ids {
 				if err := f.outbox.Submit(ctx, id); err != nil {
 					t.Fatal(err)
 				}
+			}
+			// The first submission posts the user's pending batches together; the others
+			// find theirs posted.
+			if posts := len(f.proxy.Posts()); posts != 1 {
+				t.Fatalf("%d posts, want the batches in one", posts)
 			}
 			f.commit(t)
 			if err := f.outbox.Poll(ctx, ids...); err != nil {
@@ -153,5 +160,52 @@ func TestInvalidRollsBack(t *testing.T) {
 	}
 	if b := f.batch(t, again[0]); b.Status != models.LedgerBatchPending || b.Error != nil {
 		t.Fatalf("republished batch = %s %v, want PENDING without error", b.Status, b.Error)
+	}
+}
+
+// TestRefusedGroupPostedOneByOne: a user's pending batches are posted together; when the
+// ledger refuses the post because one of them is malformed (a payload that no longer
+// matches its header), each is posted alone: the bad one becomes INVALID with its
+// publication rows removed, the good one goes on to COMMITTED.
+func TestRefusedGroupPostedOneByOne(t *testing.T) {
+	ctx := t.Context()
+	f := newFixture(t, outbox.Backoff{First: time.Nanosecond})
+	_, mpID := f.user(t, models.MeteringPointConsumption, 2)
+	var ids []string
+	for h := range 2 {
+		got, err := f.pub.PublishMeasurements(ctx, mpID, hour0.Add(time.Duration(h)*time.Hour), hour0.Add(time.Duration(h+1)*time.Hour))
+		if err != nil || len(got) != 1 {
+			t.Fatalf("PublishMeasurements(hour %d) = %v, %v", h, got, err)
+		}
+		ids = append(ids, got...)
+	}
+	bad := f.batch(t, ids[1])
+	list, err := ledger.UnmarshalBatchList(bad.Body)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("UnmarshalBatchList() = %d, %v", len(list), err)
+	}
+	list[0].Transactions[0].Payload = append(list[0].Transactions[0].Payload, 0)
+	if _, err := f.db.NewRaw("UPDATE ledger_batches SET body = ? WHERE id = ?", ledger.MarshalBatchList(list[0].Marshal()), ids[1]).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := f.outbox.Submit(ctx, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	if posts := len(f.proxy.Posts()); posts != 3 {
+		t.Fatalf("%d posts, want the refused pair and each alone", posts)
+	}
+	if b := f.batch(t, ids[1]); b.Status != models.LedgerBatchInvalid || b.Error == nil {
+		t.Fatalf("malformed batch = %s %v, want INVALID with the ledger's message", b.Status, b.Error)
+	}
+	f.commit(t)
+	if err := f.outbox.Poll(ctx, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	if b := f.batch(t, ids[0]); b.Status != models.LedgerBatchCommitted {
+		t.Fatalf("good batch = %s, want COMMITTED", b.Status)
+	}
+	if rows := f.publications(t, mpID); len(rows) != 1 || !rows[0].BeginAt.Equal(hour0) {
+		t.Fatalf("publication rows = %+v, want only hour 0's", rows)
 	}
 }

@@ -57,20 +57,22 @@ func (s *Service) Submit(ctx context.Context, id string) error {
 	errRefused := errors.New("group refused")
 	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		group = nil
-		q := tx.NewSelect().Model(&group).Column("id", "user_id", "status", "body").
-			OrderExpr("(lb.id = ?) DESC, lb.created_at, lb.id", id).Limit(maxGroup).For("UPDATE SKIP LOCKED")
+		open := bun.In([]models.LedgerBatchStatus{models.LedgerBatchPending, models.LedgerBatchUnknown})
+		if err := tx.NewSelect().Model(&group).Column("id", "user_id", "status", "body").
+			Where("lb.id = ? AND lb.status IN (?)", id, open).For("UPDATE SKIP LOCKED").Scan(ctx); err != nil {
+			return fmt.Errorf("lock ledger batch %s to post: %w", id, err)
+		}
+		if len(group) == 0 {
+			return nil // in another submitter's post, or done
+		}
 		if own.UserID != nil {
-			q = q.Where("(lb.id = ? AND lb.status IN (?)) OR (lb.user_id = ? AND lb.status = ?)",
-				id, bun.In([]models.LedgerBatchStatus{models.LedgerBatchPending, models.LedgerBatchUnknown}), *own.UserID, models.LedgerBatchPending)
-		} else {
-			q = q.Where("lb.id = ? AND lb.status IN (?)", id, bun.In([]models.LedgerBatchStatus{models.LedgerBatchPending, models.LedgerBatchUnknown}))
-		}
-		if err := q.Scan(ctx); err != nil {
-			return fmt.Errorf("lock ledger batches to post: %w", err)
-		}
-		if len(group) == 0 || group[0].ID != id {
-			group = nil // ours is in another submitter's post, or done
-			return nil
+			var more []models.LedgerBatch
+			if err := tx.NewSelect().Model(&more).Column("id", "user_id", "status", "body").
+				Where("lb.user_id = ? AND lb.status = ? AND lb.id <> ?", *own.UserID, models.LedgerBatchPending, id).
+				OrderExpr("lb.created_at, lb.id").Limit(maxGroup - 1).For("UPDATE SKIP LOCKED").Scan(ctx); err != nil {
+				return fmt.Errorf("lock ledger batches to post with %s: %w", id, err)
+			}
+			group = append(group, more...)
 		}
 		var body []byte
 		ids := make([]string, len(group))

@@ -1,0 +1,1 @@
+DROP INDEX ledger_batches_pending_user_idx;

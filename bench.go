@@ -33,7 +33,7 @@ func runBenchConsume(ctx context.Context, env cmdEnv, args []string) error {
 	fs := newFlags(env, "bench consume", "bench consume [--hours N] [--workers N] [--redis-db N]")
 	hours := fs.Int("hours", 31*24, "hours of production to consume")
 	workers := fs.Int("workers", 8, "hours consumed at once")
-	redisDB := fs.Int("redis-db", 14, "Redis DB index the benchmarked platform uses (flushed before and after)")
+	redisDB := fs.Int("redis-db", -1, "Redis DB index the benchmarked platform uses, flushed before and after (-1: lease a free one as tests do)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

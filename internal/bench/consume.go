@@ -35,7 +35,7 @@ type ConsumeResult struct {
 type ConsumeOptions struct {
 	Hours   int // default one month (744)
 	Workers int // hours consumed at once (default 8)
-	RedisDB int // the platform's queue DB index; flushed before and after
+	RedisDB int // the platform's queue DB index, flushed before and after; negative: lease a free one
 }
 
 // Consume measures automatic consumption: a user with wind and solar production (one GGO
@@ -55,6 +55,16 @@ func Consume(ctx context.Context, lookup config.Lookup, log *slog.Logger, o Cons
 	base, err := config.Load(lookup)
 	if err != nil {
 		return res, fmt.Errorf("configuration: %w", err)
+	}
+	if o.RedisDB < 0 {
+		// Leased like a test package's (internal/testkit): a fixed index would flush the
+		// queues of tests running meanwhile.
+		db, unlease, err := leaseRedisDB(ctx, redis.Options{Addr: base.Redis.Addr, Username: base.Redis.Username, Password: base.Redis.Password.Reveal()})
+		if err != nil {
+			return res, err
+		}
+		defer unlease()
+		o.RedisDB = db
 	}
 	u, err := url.Parse(base.Database.URI)
 	if err != nil {

@@ -368,8 +368,9 @@ func (s *Service) finishConsumption(ctx context.Context, b *builder, plans []hou
 		op := opOf[b.parts[i].BeginAt.Unix()]
 		b.parts[i].BatchID, b.parts[i].OperationID = &batch.ID, &op
 	}
+	// Nothing comes back: thousands of rows would, to be scanned into structs no one reads.
 	if len(b.parts) > 0 {
-		if _, err := b.tx.NewInsert().Model(&b.parts).Exec(ctx); err != nil {
+		if _, err := b.tx.NewInsert().Model(&b.parts).Returning("NULL").Exec(ctx); err != nil {
 			return nil, "", fmt.Errorf("record parts: %w", err)
 		}
 	}
@@ -389,7 +390,7 @@ func (s *Service) finishConsumption(ctx context.Context, b *builder, plans []hou
 	if n, _ := res.RowsAffected(); n != int64(len(b.spent)) {
 		return nil, "", fmt.Errorf("lock spent ggos: %d of %d: %w", n, len(b.spent), ErrConflict)
 	}
-	if _, err := b.tx.NewInsert().Model(&entries).Exec(ctx); err != nil {
+	if _, err := b.tx.NewInsert().Model(&entries).Returning("NULL").Exec(ctx); err != nil {
 		return nil, "", fmt.Errorf("record consumption entries: %w", err)
 	}
 	return ops, batch.ID, nil

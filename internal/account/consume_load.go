@@ -12,9 +12,10 @@ import (
 )
 
 // retireConsumers locks the published consumption of the owner's retire-receiving points
-// at hours, in (point, hour) order so that concurrent lockers cannot deadlock on it, and
-// returns per hour (Unix) the points with consumption on the ledger, by retiring priority,
-// each with its own room.
+// at hours, in (point, hour) order so that concurrent lockers cannot deadlock on it (Retire
+// locks a point's hours in hour order), and returns per hour (Unix) the points with
+// consumption on the ledger, by retiring priority, each with its room: consumed less what
+// is retired to it, pending retires included.
 func retireConsumers(ctx context.Context, tx bun.Tx, owner int64, hours []time.Time) (map[int64][]retireConsumer, error) {
 	var mps []models.MeteringPoint
 	if err := tx.NewSelect().Model(&mps).
@@ -36,18 +37,28 @@ func retireConsumers(ctx context.Context, tx bun.Tx, owner int64, hours []time.T
 		AmountWh        models.WattHours `bun:"amount_wh"`
 		Retired         models.WattHours `bun:"retired"`
 	}
-	err := tx.NewRaw(`
+	// Lock, then read in a statement of its own, as Retire does: a row lock waited for does
+	// not refresh what the locking statement computed from its snapshot, so the sums of a
+	// retire that held the lock would be missed.
+	var locked int
+	if err := tx.NewRaw(`
+		SELECT count(*) FROM (
+			SELECT 1 FROM measurement_publications p
+			JOIN ledger_batches b ON b.id = p.batch_id AND b.status = 'COMMITTED'
+			WHERE p.metering_point_id IN (?) AND p.begin_at IN (?)
+			ORDER BY p.metering_point_id, p.begin_at
+			FOR UPDATE OF p) AS l`, bun.In(ids), bun.In(hours)).Scan(ctx, &locked); err != nil {
+		return nil, fmt.Errorf("lock consumption of the hours: %w", err)
+	}
+	if err := tx.NewRaw(`
 		SELECT p.metering_point_id, p.begin_at, p.address, p.amount_wh,
 		       coalesce((SELECT sum(g.amount_wh) FROM ggos g
 		                 WHERE g.retire_metering_point_id = p.metering_point_id AND g.begin_at = p.begin_at
 		                   AND g.state IN ('PENDING', 'LOCKED', 'RETIRED')), 0)::bigint AS retired
 		FROM measurement_publications p
 		JOIN ledger_batches b ON b.id = p.batch_id AND b.status = 'COMMITTED'
-		WHERE p.metering_point_id IN (?) AND p.begin_at IN (?)
-		ORDER BY p.metering_point_id, p.begin_at
-		FOR UPDATE OF p`, bun.In(ids), bun.In(hours)).Scan(ctx, &rows)
-	if err != nil {
-		return nil, fmt.Errorf("lock consumption of the hours: %w", err)
+		WHERE p.metering_point_id IN (?) AND p.begin_at IN (?)`, bun.In(ids), bun.In(hours)).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("read consumption of the hours: %w", err)
 	}
 	type pointHour struct{ mp, hour int64 }
 	at := make(map[pointHour]int, len(rows))
@@ -216,30 +227,28 @@ func counterpartRooms(ctx context.Context, tx bun.Tx, ags []agreementConsumer, h
 		BeginAt  time.Time        `bun:"begin_at"`
 		AmountWh models.WattHours `bun:"amount_wh"`
 	}
+	// One statement, so one snapshot: a counterpart's GGO moves from held to retired when
+	// its own consumption commits, and two statements could see it in neither.
 	if err := tx.NewRaw(`
-		SELECT mp.user_id, mp.sector, p.begin_at,
-		       sum(p.amount_wh - coalesce((SELECT sum(g.amount_wh) FROM ggos g
-		                   WHERE g.retire_metering_point_id = p.metering_point_id AND g.begin_at = p.begin_at
-		                     AND g.state IN ('PENDING', 'LOCKED', 'RETIRED')), 0))::bigint AS amount_wh
-		FROM measurement_publications p
-		JOIN ledger_batches b ON b.id = p.batch_id AND b.status = 'COMMITTED'
-		JOIN metering_points mp ON mp.id = p.metering_point_id
-		WHERE mp.user_id IN (?) AND mp.type = 'CONSUMPTION' AND mp.retiring_priority IS NOT NULL AND p.begin_at IN (?)
-		GROUP BY mp.user_id, mp.sector, p.begin_at`, bun.In(users), bun.In(hours)).Scan(ctx, &rows); err != nil {
+		SELECT user_id, sector, begin_at, sum(amount_wh)::bigint AS amount_wh FROM (
+			SELECT mp.user_id, mp.sector, p.begin_at,
+			       p.amount_wh - coalesce((SELECT sum(g.amount_wh) FROM ggos g
+			           WHERE g.retire_metering_point_id = p.metering_point_id AND g.begin_at = p.begin_at
+			             AND g.state IN ('PENDING', 'LOCKED', 'RETIRED')), 0) AS amount_wh
+			FROM measurement_publications p
+			JOIN ledger_batches b ON b.id = p.batch_id AND b.status = 'COMMITTED'
+			JOIN metering_points mp ON mp.id = p.metering_point_id
+			WHERE mp.user_id IN (?0) AND mp.type = 'CONSUMPTION' AND mp.retiring_priority IS NOT NULL AND p.begin_at IN (?1)
+			UNION ALL
+			SELECT g.user_id, g.sector, g.begin_at, -g.amount_wh
+			FROM ggos g
+			WHERE g.user_id IN (?0) AND g.begin_at IN (?1) AND g.retire_metering_point_id IS NULL AND g.state IN ('STORED', 'PENDING')
+		) r GROUP BY user_id, sector, begin_at`, bun.In(users), bun.In(hours)).Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("consumption room of counterparts: %w", err)
 	}
 	out := make(map[roomKey]models.WattHours, len(rows))
 	for _, r := range rows {
-		out[roomKey{r.UserID, r.Sector, r.BeginAt.Unix()}] += r.AmountWh
-	}
-	rows = rows[:0]
-	if err := tx.NewSelect().Model((*models.Ggo)(nil)).ColumnExpr("g.user_id, g.sector, g.begin_at, sum(g.amount_wh)::bigint AS amount_wh").
-		Where("g.user_id IN (?) AND g.begin_at IN (?) AND g.retire_metering_point_id IS NULL AND g.state IN ('STORED', 'PENDING')", bun.In(users), bun.In(hours)).
-		GroupExpr("g.user_id, g.sector, g.begin_at").Scan(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("holdings of counterparts: %w", err)
-	}
-	for _, r := range rows {
-		out[roomKey{r.UserID, r.Sector, r.BeginAt.Unix()}] -= r.AmountWh
+		out[roomKey{r.UserID, r.Sector, r.BeginAt.Unix()}] = r.AmountWh
 	}
 	return out, nil
 }

@@ -86,9 +86,10 @@ func (s *Service) ConsumeHour(ctx context.Context, owner int64, hour time.Time) 
 // ConsumePeriod consumes every hour in [from, until) where the owner holds STORED GGOs, as
 // ConsumeHour does, a chunk of hours per database transaction and ledger batch (at most
 // consumeChunkHours hours and MaxGgosPerOperation GGOs), consumeWorkers chunks at a time.
-// Hours are independent, so the result is the same as consuming them one by one. It
-// returns the operations that moved something, one per hour, in hour order; on an error,
-// those done so far.
+// Hours are independent, so the result is the same as consuming them one by one. Each
+// hour that moved something is an operation of its own, in the consumption log as before;
+// a chunk's operations share its ledger batch, so the ledger commits or refuses them
+// together. It returns those operations in hour order; on an error, those done so far.
 // Errors: *InputError (bad range), those of ConsumeHour.
 func (s *Service) ConsumePeriod(ctx context.Context, owner int64, from, until time.Time) ([]models.GgoOperation, error) {
 	from, until = from.UTC(), until.UTC()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -25,6 +26,9 @@ type builder struct {
 	now     time.Time
 
 	keyIndexes []int64 // reserved, unused traded-GGO key indexes
+
+	mpKeys  map[int64]*ledger.Key  // consumption points' keys, loaded once per operation
+	ownKeys map[string]*ledger.Key // keys in the owner's wallet by path, derived once per operation
 
 	txs    []ledger.Tx
 	parts  []models.Ggo
@@ -52,7 +56,7 @@ func (b *builder) keyOf(g models.Ggo) (*ledger.Key, error) {
 	if g.UserID != b.owner {
 		return nil, fmt.Errorf("ggo %d is not the operation owner's", g.ID)
 	}
-	k, err := b.master.DerivePath(g.KeyPath)
+	k, err := b.ownKey(g.KeyPath)
 	if err != nil {
 		return nil, fmt.Errorf("derive key of ggo %d: %w", g.ID, err)
 	}
@@ -89,11 +93,82 @@ func (b *builder) newKey(ctx context.Context, user int64) (*ledger.Key, string, 
 	if err != nil {
 		return nil, "", err
 	}
-	return key, "m/0/" + strconv.FormatInt(k, 10), nil
+	path := "m/0/" + strconv.FormatInt(k, 10)
+	if user == b.owner {
+		b.remember(path, key)
+	}
+	return key, path, nil
 }
 
 // keyBlock is how many key indexes newKey reserves at once.
 const keyBlock = 4
+
+// reserveKeys reserves n more traded-GGO key indexes in one round trip, for an operation
+// that knows how many parts it will make: consuming a day takes hundreds of keys, which
+// keyBlock at a time would be a round trip each few.
+func (b *builder) reserveKeys(ctx context.Context, n int) error {
+	if n <= 0 {
+		return nil
+	}
+	var more []int64
+	if err := b.tx.NewRaw("SELECT nextval('ggo_key_index_seq') FROM generate_series(1, ?)", n).Scan(ctx, &more); err != nil {
+		return fmt.Errorf("reserve key indexes: %w", err)
+	}
+	b.keyIndexes = append(b.keyIndexes, more...)
+	return nil
+}
+
+// ownKey derives path ("m/a/b/...", non-hardened) in the owner's wallet, remembering every
+// key on the way: each derivation step costs a curve multiplication, and an operation that
+// spends many GGOs spends many of one metering point (m/1/i/t) and retires the parts it
+// made itself (m/0/k).
+func (b *builder) ownKey(path string) (*ledger.Key, error) {
+	if k, ok := b.ownKeys[path]; ok {
+		return k, nil
+	}
+	i := strings.LastIndexByte(path, '/')
+	n, err := strconv.ParseUint(path[i+1:], 10, 31)
+	if i < 1 || err != nil {
+		return b.master.DerivePath(path) // not a plain path: let it explain
+	}
+	parent := b.master
+	if up := path[:i]; up != "m" {
+		if parent, err = b.ownKey(up); err != nil {
+			return nil, err
+		}
+	}
+	k, err := parent.Child(uint32(n))
+	if err != nil {
+		return nil, fmt.Errorf("derive %q: %w", path, err)
+	}
+	b.remember(path, k)
+	return k, nil
+}
+
+func (b *builder) remember(path string, k *ledger.Key) {
+	if b.ownKeys == nil {
+		b.ownKeys = map[string]*ledger.Key{}
+	}
+	b.ownKeys[path] = k
+}
+
+// meteringPointKey returns the key m/1/i of consumption point mpID, loaded once per
+// operation: one that retires many hours retires to the same few points each hour, and
+// loading a key costs two queries.
+func (b *builder) meteringPointKey(ctx context.Context, mpID int64) (*ledger.Key, error) {
+	if k, ok := b.mpKeys[mpID]; ok {
+		return k, nil
+	}
+	k, err := b.s.wallets.MeteringPointKey(ctx, b.tx, mpID)
+	if err != nil {
+		return nil, err
+	}
+	if b.mpKeys == nil {
+		b.mpKeys = map[int64]*ledger.Key{}
+	}
+	b.mpKeys[mpID] = k
+	return k, nil
+}
 
 // part returns a new GGO derived from src for owner, copying provenance.
 func part(src models.Ggo, owner int64, origin models.GgoOrigin, amount models.WattHours, key *ledger.Key, path string) models.Ggo {
@@ -199,7 +274,7 @@ type retirement struct {
 
 // retire retires rs to the consumption measurement of mp at hour, with its settlement.
 func (b *builder) retire(ctx context.Context, mp models.MeteringPoint, hour time.Time, measurementAddress string, rs []retirement) error {
-	mpKey, err := b.s.wallets.MeteringPointKey(ctx, b.tx, mp.ID)
+	mpKey, err := b.meteringPointKey(ctx, mp.ID)
 	if err != nil {
 		return fmt.Errorf("key of %s: %w", mp.GSRN, err)
 	}
@@ -223,7 +298,7 @@ func (b *builder) retire(ctx context.Context, mp models.MeteringPoint, hour time
 			continue
 		}
 		p := b.parts[r.partIdx]
-		k, err := b.master.DerivePath(p.KeyPath)
+		k, err := b.ownKey(p.KeyPath)
 		if err != nil {
 			return err
 		}

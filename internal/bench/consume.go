@@ -4,13 +4,15 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/url"
+	"runtime/pprof"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -34,27 +36,44 @@ type ConsumeResult struct {
 // ConsumeOptions size the consumption benchmark.
 type ConsumeOptions struct {
 	Hours   int // default one month (744)
-	Workers int // hours consumed at once (default 8)
-	RedisDB int // the platform's queue DB index; flushed before and after
+	Workers int // concurrent ConsumePeriod calls, each over its share of the hours (default 1)
+	RedisDB int // the platform's queue DB index, flushed before and after; negative: lease a free one
+	// CPUProfile, when set, receives a CPU profile of the timed part.
+	CPUProfile io.Writer
+	// LedgerLive keeps submitting batches to the in-process ledger stand-in while
+	// consumption is timed (by default they are submitted after).
+	LedgerLive bool
 }
 
 // Consume measures automatic consumption: a user with wind and solar production (one GGO
 // per plant and hour), three consumption facilities by priority and three outbound
 // agreements (fixed with a technology filter, percent with a facility filter,
-// limit-to-consumption) has every hour of a month consumed, Workers hours at a time. The
-// timed part is the consumption operations (database transaction and ledger batch written
-// to the outbox); the ledger then settles untimed and must refuse nothing.
+// limit-to-consumption) has every hour of a month consumed by ConsumePeriod, as the
+// platform's trigger does when a month of production is published. The timed part is the
+// consumption operations (database transactions and ledger batches written to the outbox);
+// the ledger then settles untimed and must refuse nothing. Unless LedgerLive is set, the
+// worker that submits batches to the ledger pauses meanwhile (see below).
 func Consume(ctx context.Context, lookup config.Lookup, log *slog.Logger, o ConsumeOptions) (ConsumeResult, error) {
 	if o.Hours <= 0 {
 		o.Hours = 31 * 24
 	}
 	if o.Workers <= 0 {
-		o.Workers = 8
+		o.Workers = 1
 	}
 	res := ConsumeResult{Hours: o.Hours}
 	base, err := config.Load(lookup)
 	if err != nil {
 		return res, fmt.Errorf("configuration: %w", err)
+	}
+	if o.RedisDB < 0 {
+		// Leased like a test package's (internal/testkit): a fixed index would flush the
+		// queues of tests running meanwhile.
+		db, unlease, err := leaseRedisDB(ctx, redis.Options{Addr: base.Redis.Addr, Username: base.Redis.Username, Password: base.Redis.Password.Reveal()})
+		if err != nil {
+			return res, err
+		}
+		defer unlease()
+		o.RedisDB = db
 	}
 	u, err := url.Parse(base.Database.URI)
 	if err != nil {
@@ -115,59 +134,70 @@ func Consume(ctx context.Context, lookup config.Lookup, log *slog.Logger, o Cons
 	a.Account.SetConsumeTrigger(nil)
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- a.RunRoles(runCtx, app.Roles{API: true, Worker: true}, ln) }()
+	go func() { done <- a.RunRoles(runCtx, app.Roles{API: true}, ln) }()
 	defer func() { stop(); <-done }()
+	// The worker (ledger submission and polling) runs apart, so that it can pause while
+	// consumption is timed.
+	worker := func() func() {
+		wctx, wstop := context.WithCancel(runCtx)
+		wdone := make(chan struct{})
+		go func() {
+			defer close(wdone)
+			if err := a.RunWorker(wctx); err != nil {
+				log.Error("bench worker", "error", err)
+			}
+		}()
+		return func() { wstop(); <-wdone }
+	}
+	stopWorker := worker()
+	defer func() { stopWorker() }()
 
 	begin := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	owner, err := consumeWorld(ctx, a, begin, o.Hours)
 	if err != nil {
 		return res, err
 	}
-	hours := make(chan time.Time)
-	var moved atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, o.Workers)
-	start := time.Now()
-	for range o.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for h := range hours {
-				op, err := a.Account.ConsumeHour(ctx, owner, h)
-				if err != nil {
-					errs <- fmt.Errorf("consume %s: %w", h.Format(time.RFC3339), err)
-					return
-				}
-				if op != nil {
-					moved.Add(1)
-				}
-			}
-		}()
+	// As the platform's trigger does (tasks.HandleConsume): the month's hours are due at once
+	// (their publication committed), and ConsumePeriod consumes them. Workers > 1 splits the
+	// month between that many concurrent calls, as overlapping triggers would.
+	if !o.LedgerLive {
+		// In production the ledger is another service on other machines; here its
+		// stand-in would verify every batch's signatures on the same two cores while
+		// consumption is timed. The batches wait in the outbox and queue instead.
+		stopWorker()
+		stopWorker = func() {}
 	}
-feed:
-	for h := range o.Hours {
-		select {
-		case hours <- begin.Add(time.Duration(h) * time.Hour):
-		case err := <-errs:
-			close(hours)
-			wg.Wait()
+	spans := splitHours(begin, o.Hours, o.Workers)
+	errs := make([]error, len(spans))
+	var wg sync.WaitGroup
+	if o.CPUProfile != nil {
+		if err := pprof.StartCPUProfile(o.CPUProfile); err != nil {
 			return res, err
-		case <-ctx.Done():
-			break feed
 		}
 	}
-	close(hours)
+	start := time.Now()
+	for i, sp := range spans {
+		wg.Go(func() {
+			if _, err := a.Account.ConsumePeriod(ctx, owner, sp[0], sp[1]); err != nil {
+				errs[i] = fmt.Errorf("consume %s to %s: %w", sp[0].Format(time.RFC3339), sp[1].Format(time.RFC3339), err)
+			}
+		})
+	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	select {
-	case err := <-errs:
+	if o.CPUProfile != nil {
+		pprof.StopCPUProfile()
+	}
+	if err := errors.Join(errs...); err != nil {
 		return res, err
-	default:
 	}
 	if err := a.DB.NewRaw("SELECT count(DISTINCT ggo_id) FROM consumption_entries WHERE user_id = ?", owner).Scan(ctx, &res.GGOs); err != nil {
 		return res, fmt.Errorf("count consumed ggos: %w", err)
 	}
 	res.ConsumeGgosPerS = float64(res.GGOs) / elapsed.Seconds()
+	if !o.LedgerLive {
+		stopWorker = worker()
+	}
 	if err := settle(ctx, a, 10*time.Minute); err != nil {
 		return res, err
 	}
@@ -270,6 +300,16 @@ func consumeWorld(ctx context.Context, a *app.App, begin time.Time, hours int) (
 		}
 	}
 	return owner, nil
+}
+
+// splitHours divides hours from begin into n spans [from, until) of whole hours.
+func splitHours(begin time.Time, hours, n int) [][2]time.Time {
+	n = max(1, min(n, hours))
+	out := make([][2]time.Time, n)
+	for i := range n {
+		out[i] = [2]time.Time{begin.Add(time.Duration(hours*i/n) * time.Hour), begin.Add(time.Duration(hours*(i+1)/n) * time.Hour)}
+	}
+	return out
 }
 
 func migrate(ctx context.Context, uri string) error {

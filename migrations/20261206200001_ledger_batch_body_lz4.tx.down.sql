@@ -1,0 +1,1 @@
+ALTER TABLE ledger_batches ALTER COLUMN body SET COMPRESSION default;

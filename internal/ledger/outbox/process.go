@@ -66,10 +66,18 @@ func (s *Service) Submit(ctx context.Context, id string) error {
 			return nil // in another submitter's post, or done
 		}
 		if own.UserID != nil {
+			// Only batches this post will carry are locked (a locked batch's own task leaves
+			// it to us), and one request stays well below ledger APIs' body limits (the
+			// stand-in's is 16 MiB; a consumption batch of many hours nears a megabyte).
 			var more []models.LedgerBatch
 			if err := tx.NewSelect().Model(&more).Column("id", "user_id", "status", "body").
-				Where("lb.user_id = ? AND lb.status = ? AND lb.id <> ?", *own.UserID, models.LedgerBatchPending, id).
-				OrderExpr("lb.created_at, lb.id").Limit(maxGroup - 1).For("UPDATE SKIP LOCKED").Scan(ctx); err != nil {
+				Where(`lb.id IN (SELECT id FROM (
+					SELECT id, sum(octet_length(body)) OVER (ORDER BY created_at, id) AS size
+					FROM ledger_batches WHERE user_id = ? AND status = ? AND id <> ?
+					ORDER BY created_at, id LIMIT ?) c WHERE c.size <= ?)`,
+					*own.UserID, models.LedgerBatchPending, id, maxGroup-1, maxGroupBytes-len(group[0].Body)).
+				Where("lb.status = ?", models.LedgerBatchPending).
+				OrderExpr("lb.created_at, lb.id").For("UPDATE SKIP LOCKED").Scan(ctx); err != nil {
 				return fmt.Errorf("lock ledger batches to post with %s: %w", id, err)
 			}
 			group = append(group, more...)
@@ -110,8 +118,11 @@ func (s *Service) Submit(ctx context.Context, id string) error {
 	return nil
 }
 
-// maxGroup bounds the batches one post carries.
-const maxGroup = 50
+// maxGroup and maxGroupBytes bound what one post carries.
+const (
+	maxGroup      = 50
+	maxGroupBytes = 4 << 20
+)
 
 // submitEach posts batches one by one, after the ledger refused them together: the one it
 // refuses becomes INVALID (its change rolled back), the others SUBMITTED.

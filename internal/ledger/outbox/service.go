@@ -2,6 +2,7 @@ package outbox
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -149,11 +150,24 @@ func (s *Service) Write(ctx context.Context, tx bun.IDB, batch ledger.Batch, use
 		return errors.New("write ledger batch: empty batch")
 	}
 	next := s.clock().Add(s.backoff.Grace)
-	res, err := tx.NewRaw(`INSERT INTO ledger_batches (id, user_id, kind, body, status, next_poll_at)
-		VALUES (?, ?, ?, ?, 'PENDING', ?)
+	const insert = `INSERT INTO ledger_batches (id, user_id, kind, body, status, next_poll_at)
+		VALUES ($1, $2, $3, $4, 'PENDING', $5)
 		ON CONFLICT (id) DO UPDATE SET status = 'PENDING', error = NULL, attempts = 0, submitted_at = NULL,
 			committed_at = NULL, next_poll_at = EXCLUDED.next_poll_at, updated_at = now()
-		WHERE ledger_batches.status = 'INVALID'`, batch.ID, userID, kind, batch.Bytes, next).Exec(ctx)
+		WHERE ledger_batches.status = 'INVALID'`
+	// The body goes as a bind parameter, in binary, through database/sql: bun would inline
+	// it as a hex literal, twice its size to build and for Postgres to parse (a batch of a
+	// month's consumption is most of a megabyte).
+	var res sql.Result
+	var err error
+	switch t := tx.(type) {
+	case bun.Tx:
+		res, err = t.Tx.ExecContext(ctx, insert, batch.ID, userID, kind, batch.Bytes, next)
+	case *bun.DB:
+		res, err = t.DB.ExecContext(ctx, insert, batch.ID, userID, kind, batch.Bytes, next)
+	default:
+		return fmt.Errorf("write ledger batch %s: unsupported database handle %T", batch.ID, tx)
+	}
 	if err != nil {
 		return fmt.Errorf("write ledger batch %s: %w", batch.ID, err)
 	}

@@ -334,7 +334,7 @@ func (b *builder) finish(ctx context.Context, op *models.GgoOperation) (string, 
 		b.parts[i].BatchID, b.parts[i].OperationID = &batch.ID, &op.ID
 	}
 	if len(b.parts) > 0 {
-		if _, err := b.tx.NewInsert().Model(&b.parts).Exec(ctx); err != nil {
+		if _, err := b.tx.NewInsert().Model(&b.parts).Returning("NULL").Exec(ctx); err != nil {
 			return "", fmt.Errorf("record parts: %w", err)
 		}
 	}

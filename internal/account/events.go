@@ -16,6 +16,7 @@ import (
 type Emitter interface {
 	Emit(ctx context.Context, tx bun.IDB, userID int64, event models.WebhookEvent, payload any) ([]int64, error)
 	Enqueue(ctx context.Context, deliveryIDs []int64) error
+	Subscribed(ctx context.Context, tx bun.IDB, event models.WebhookEvent, users []int64) (map[int64]bool, error)
 }
 
 // SetWebhooks makes the service announce issued and received GGOs, published measurements

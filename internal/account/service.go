@@ -259,17 +259,43 @@ func (s *Service) announce(ctx context.Context, tx bun.IDB, ops []models.GgoOper
 	if s.webhooks == nil {
 		return nil
 	}
+	// A group of batches concerns many users, few of whom subscribe: ask once, then write
+	// deliveries only for those.
+	owners := make([]int64, 0, len(ops))
 	for _, op := range ops {
+		owners = append(owners, op.UserID)
+	}
+	subscribed, err := s.webhooks.Subscribed(ctx, tx, event, owners)
+	if err != nil {
+		return err
+	}
+	for _, op := range ops {
+		if !subscribed[op.UserID] {
+			continue
+		}
 		if err := s.emit(ctx, tx, op.UserID, event, map[string]any{
 			"operationId": op.ID, "kind": op.Kind, "amount": op.AmountWh, "batchId": op.BatchID, "error": op.Error, "reference": op.Reference,
 		}); err != nil {
 			return err
 		}
 	}
+	var recipients []int64
+	for _, p := range parts {
+		if p.Origin == models.GgoReceived && p.State == models.GgoStored {
+			recipients = append(recipients, p.UserID)
+		}
+	}
+	if len(recipients) == 0 {
+		return nil
+	}
+	subscribed, err = s.webhooks.Subscribed(ctx, tx, models.WebhookGGOReceived, recipients)
+	if err != nil {
+		return err
+	}
 	var received []models.Ggo
 	senders := map[int64]bool{}
 	for _, p := range parts {
-		if p.Origin == models.GgoReceived && p.State == models.GgoStored {
+		if p.Origin == models.GgoReceived && p.State == models.GgoStored && subscribed[p.UserID] {
 			received = append(received, p)
 			senders[*p.ReceivedFromUserID] = true
 		}

@@ -115,3 +115,22 @@ func newEventID() string {
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
+
+// Subscribed returns which of users subscribe to event: announcing to many users at once,
+// the caller builds and writes payloads only for them (most users have no subscription).
+// tx may be a transaction.
+func (s *Service) Subscribed(ctx context.Context, tx bun.IDB, event Event, users []int64) (map[int64]bool, error) {
+	out := map[int64]bool{}
+	if len(users) == 0 {
+		return out, nil
+	}
+	var ids []int64
+	if err := tx.NewRaw("SELECT DISTINCT user_id FROM webhook_subscriptions WHERE event = ? AND user_id IN (?)",
+		event, bun.In(users)).Scan(ctx, &ids); err != nil {
+		return nil, fmt.Errorf("subscribers of %s: %w", event, err)
+	}
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
+}

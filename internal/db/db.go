@@ -42,6 +42,13 @@ func Open(ctx context.Context, opts Options) (*bun.DB, error) {
 	}
 	// Every timestamp we read or write is UTC.
 	cfg.RuntimeParams["timezone"] = "UTC"
+	// bun writes values into the SQL text, so nearly every statement is new: pgx's default
+	// (prepare and cache each statement) would add a round trip and a server-side prepared
+	// statement to each, only to evict it. One round trip, no prepared statement; the few
+	// queries with bind parameters get their types from the Go values.
+	if !strings.Contains(opts.URI, "default_query_exec_mode") {
+		cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
+	}
 	sqldb := stdlib.OpenDB(*cfg)
 	size := max(opts.PoolSize, 1)
 	sqldb.SetMaxOpenConns(size)

@@ -17,20 +17,8 @@ import (
 // the totals are the hand-computed ones.
 func TestConsumeRacingRanges(t *testing.T) {
 	const hours = 72
-	w := newConsumeWorld(t, series{
-		begin: time.Date(2036, 6, 30, 22, 0, 0, 0, time.UTC),
-		wind:  daily(1000, 1000, 1400, 600)[:hours],
-		solar: daily(0, 600, 3000, 0)[:hours],
-		wind2: daily(0, 400, 800, 900)[:hours],
-		cons1: daily(200, 800, 500, 1000)[:hours],
-		cons2: daily(100, 700, 500, 1000)[:hours],
-		cons3: daily(500, 500, 500, 500)[:hours],
-		carol: daily(100, 500, 200, 1000)[:hours],
-	})
+	w := julyWorld(t, hours)
 	ctx, acc := t.Context(), w.p.app.Account
-	if err := w.facilities.SetRetiringPriority(ctx, w.alice.ID, []int64{w.cons1, w.cons2, w.cons3}); err != nil {
-		t.Fatal(err)
-	}
 	if err := w.facilities.SetRetiringPriority(ctx, w.carol.ID, []int64{w.carolCons}); err != nil {
 		t.Fatal(err)
 	}
@@ -129,20 +117,8 @@ func TestConsumeRacingRanges(t *testing.T) {
 // consumed, and the first point gets exactly what it consumed.
 func TestConsumeRacesRetire(t *testing.T) {
 	const hours = 24
-	w := newConsumeWorld(t, series{
-		begin: time.Date(2036, 6, 30, 22, 0, 0, 0, time.UTC),
-		wind:  daily(1000, 1000, 1400, 600)[:hours],
-		solar: daily(0, 600, 3000, 0)[:hours],
-		wind2: daily(0, 400, 800, 900)[:hours],
-		cons1: daily(200, 800, 500, 1000)[:hours],
-		cons2: daily(100, 700, 500, 1000)[:hours],
-		cons3: daily(500, 500, 500, 500)[:hours],
-		carol: daily(100, 500, 200, 1000)[:hours],
-	})
+	w := julyWorld(t, hours)
 	ctx, acc := t.Context(), w.p.app.Account
-	if err := w.facilities.SetRetiringPriority(ctx, w.alice.ID, []int64{w.cons1, w.cons2, w.cons3}); err != nil {
-		t.Fatal(err)
-	}
 	var gsrn string
 	if err := w.p.app.DB.NewRaw("SELECT gsrn FROM metering_points WHERE id = ?", w.cons1).Scan(ctx, &gsrn); err != nil {
 		t.Fatal(err)
@@ -184,4 +160,24 @@ func TestConsumeRacesRetire(t *testing.T) {
 			t.Errorf("c1: %d Wh retired at hour %d, want %d", got, h, c1[h])
 		}
 	}
+}
+
+// julyWorld is the July world's first hours (see TestConsumeHandComputedMonth), with
+// alice's consumption points in priority order.
+func julyWorld(t *testing.T, hours int) *consumeWorld {
+	t.Helper()
+	w := newConsumeWorld(t, series{
+		begin: time.Date(2036, 6, 30, 22, 0, 0, 0, time.UTC),
+		wind:  daily(1000, 1000, 1400, 600)[:hours],
+		solar: daily(0, 600, 3000, 0)[:hours],
+		wind2: daily(0, 400, 800, 900)[:hours],
+		cons1: daily(200, 800, 500, 1000)[:hours],
+		cons2: daily(100, 700, 500, 1000)[:hours],
+		cons3: daily(500, 500, 500, 500)[:hours],
+		carol: daily(100, 500, 200, 1000)[:hours],
+	})
+	if err := w.facilities.SetRetiringPriority(t.Context(), w.alice.ID, []int64{w.cons1, w.cons2, w.cons3}); err != nil {
+		t.Fatal(err)
+	}
+	return w
 }

@@ -204,15 +204,7 @@ func TestPollerFinalisesCommittedBatchesTogether(t *testing.T) {
 		t.Run(map[bool]string{false: "together", true: "fallback"}[fail], func(t *testing.T) {
 			ctx := t.Context()
 			f := newFixture(t, outbox.Backoff{First: 10 * time.Millisecond})
-			_, mpID := f.user(t, models.MeteringPointProduction, 3)
-			var ids []string
-			for h := range 3 {
-				got, err := f.pub.PublishMeasurements(ctx, mpID, hour0.Add(time.Duration(h)*time.Hour), hour0.Add(time.Duration(h+1)*time.Hour))
-				if err != nil || len(got) != 1 {
-					t.Fatalf("PublishMeasurements(hour %d) = %v, %v", h, got, err)
-				}
-				ids = append(ids, got...)
-			}
+			ids := f.publishHours(t, 3)
 			var mu sync.Mutex
 			var groups [][]string
 			var single []string
@@ -277,15 +269,7 @@ func TestPollerFinalisesCommittedBatchesTogether(t *testing.T) {
 func TestPollerMovesDueBatches(t *testing.T) {
 	ctx := t.Context()
 	f := newFixture(t, outbox.Backoff{First: 10 * time.Millisecond})
-	_, mpID := f.user(t, models.MeteringPointProduction, 3)
-	var ids []string
-	for h := range 3 {
-		got, err := f.pub.PublishMeasurements(ctx, mpID, hour0.Add(time.Duration(h)*time.Hour), hour0.Add(time.Duration(h+1)*time.Hour))
-		if err != nil || len(got) != 1 {
-			t.Fatalf("PublishMeasurements(hour %d) = %v, %v", h, got, err)
-		}
-		ids = append(ids, got...)
-	}
+	ids := f.publishHours(t, 3)
 	q := &pollCounter{Queue: f.queue}
 	deps := f.deps
 	deps.Queue, deps.PollEvery = q, 20*time.Millisecond
@@ -319,4 +303,20 @@ func TestPollerMovesDueBatches(t *testing.T) {
 	if q.polls != 0 {
 		t.Errorf("%d poll tasks queued, want none with a poller", q.polls)
 	}
+}
+
+// publishHours publishes n hours of a new production point, an hour a batch, and returns
+// the batch ids.
+func (f *fixture) publishHours(t *testing.T, n int) []string {
+	t.Helper()
+	_, mpID := f.user(t, models.MeteringPointProduction, n)
+	var ids []string
+	for h := range n {
+		got, err := f.pub.PublishMeasurements(t.Context(), mpID, hour0.Add(time.Duration(h)*time.Hour), hour0.Add(time.Duration(h+1)*time.Hour))
+		if err != nil || len(got) != 1 {
+			t.Fatalf("PublishMeasurements(hour %d) = %v, %v", h, got, err)
+		}
+		ids = append(ids, got...)
+	}
+	return ids
 }

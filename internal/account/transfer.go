@@ -85,6 +85,8 @@ func (s *Service) Transfer(ctx context.Context, owner int64, in TransferInput) (
 	if recipient.ID == owner {
 		return models.GgoOperation{}, &InputError{Field: "input.recipient", Message: "is your own account"}
 	}
+	// Best effort: the builder opens the wallets itself when this fails.
+	_ = s.wallets.Warm(ctx, s.db, owner, recipient.ID)
 	op := models.GgoOperation{UserID: owner, Kind: models.OperationTransfer, AmountWh: in.Amount, RecipientUserID: &recipient.ID}
 	if in.Reference != "" {
 		op.Reference = &in.Reference

@@ -33,6 +33,9 @@ type Service struct {
 	// what opening that row would give, whatever happens to the transaction.
 	mu     sync.Mutex
 	opened map[string]*ledger.Key
+	// committed caches master keys by user, filled only by Warm from committed rows: a
+	// user's key never changes once its wallet exists, so Master needs no query for them.
+	committed map[int64]*ledger.Key
 }
 
 // maxOpened bounds the cache of opened master keys; when full it starts over.
@@ -40,7 +43,7 @@ const maxOpened = 4096
 
 // NewService returns a Service sealing master keys with sealer.
 func NewService(sealer *ledger.Sealer) *Service {
-	return &Service{sealer: sealer, opened: map[string]*ledger.Key{}}
+	return &Service{sealer: sealer, opened: map[string]*ledger.Key{}, committed: map[int64]*ledger.Key{}}
 }
 
 // owner is the associated data a sealed key is bound to, so that a sealed key copied to
@@ -51,6 +54,12 @@ func owner(userID int64) string { return "originhub wallet user " + strconv.Form
 // callers racing on a new user agree on one key: the insert is ON CONFLICT DO NOTHING and
 // both read the row that won. db may be a transaction. Errors: ErrNoUser.
 func (s *Service) Master(ctx context.Context, db bun.IDB, userID int64) (*ledger.Key, error) {
+	s.mu.Lock()
+	k, ok := s.committed[userID]
+	s.mu.Unlock()
+	if ok {
+		return k, nil
+	}
 	sealed, err := s.ensure(ctx, db, userID, false)
 	if err != nil {
 		return nil, err
@@ -193,4 +202,41 @@ func (s *Service) NextTradedGGOKey(ctx context.Context, tx bun.IDB, userID int64
 		return 0, nil, err
 	}
 	return uint32(k), key, nil
+}
+
+// Warm reads the committed wallets of users outside any transaction (db is the pool), so
+// that Master answers for them without a query, also inside transactions. Users without a
+// wallet yet are left to Master, which creates theirs.
+func (s *Service) Warm(ctx context.Context, db *bun.DB, users ...int64) error {
+	var missing []int64
+	s.mu.Lock()
+	for _, u := range users {
+		if _, ok := s.committed[u]; !ok {
+			missing = append(missing, u)
+		}
+	}
+	s.mu.Unlock()
+	if len(missing) == 0 {
+		return nil
+	}
+	var rows []struct {
+		UserID int64  `bun:"user_id"`
+		Sealed []byte `bun:"sealed_key"`
+	}
+	if err := db.NewRaw("SELECT user_id, sealed_key FROM wallets WHERE user_id IN (?)", bun.In(missing)).Scan(ctx, &rows); err != nil {
+		return fmt.Errorf("load wallets: %w", err)
+	}
+	for _, r := range rows {
+		k, err := s.open(r.Sealed, r.UserID)
+		if err != nil {
+			return err
+		}
+		s.mu.Lock()
+		if len(s.committed) >= maxOpened {
+			clear(s.committed)
+		}
+		s.committed[r.UserID] = k
+		s.mu.Unlock()
+	}
+	return nil
 }

@@ -206,3 +206,30 @@ func TestOpenedKeysFollowTheStoredRow(t *testing.T) {
 		t.Fatal("Master() opened the same stored key twice, want the cached key")
 	}
 }
+
+// TestWarm: Warm caches committed wallets by user, so Master then answers for them without
+// a query (with a cancelled context, on which any query fails); users without a wallet are
+// left to Master.
+func TestWarm(t *testing.T) {
+	t.Parallel()
+	db := testkit.DB(t)
+	s := newService(t)
+	ctx := t.Context()
+	withWallet, without := newUser(t, db), newUser(t, db)
+	want, err := newService(t).Master(ctx, db, withWallet) // another Service: s has nothing cached
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Warm(ctx, db, withWallet, without); err != nil {
+		t.Fatal(err)
+	}
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	got, err := s.Master(done, db, withWallet)
+	if err != nil || got.ExtendedKey() != want.ExtendedKey() {
+		t.Fatalf("Master() after Warm = %v, %v; want the stored key without a query", got, err)
+	}
+	if _, err := s.Master(done, db, without); err == nil {
+		t.Fatal("Master() of a user without a wallet answered from the cache, want a query (and here its error)")
+	}
+}

@@ -327,15 +327,24 @@ func (b *builder) finish(ctx context.Context, op *models.GgoOperation) (string, 
 	}
 	op.BatchID = &batch.ID
 	op.State = models.OperationPending
-	if _, err := b.tx.NewInsert().Model(op).Returning("id, created_at").Exec(ctx); err != nil {
-		return "", fmt.Errorf("record operation: %w", err)
-	}
-	for i := range b.parts {
-		b.parts[i].BatchID, b.parts[i].OperationID = &batch.ID, &op.ID
-	}
-	if len(b.parts) > 0 {
-		if _, err := b.tx.NewInsert().Model(&b.parts).Returning("NULL").Exec(ctx); err != nil {
-			return "", fmt.Errorf("record parts: %w", err)
+	opInsert := b.tx.NewInsert().Model(op).Returning("id, created_at")
+	if len(b.parts) == 0 {
+		if _, err := opInsert.Exec(ctx); err != nil {
+			return "", fmt.Errorf("record operation: %w", err)
+		}
+	} else {
+		// The operation and its parts in one statement (a round trip less while the
+		// operation's GGOs are locked): the parts take the operation's id from the CTE.
+		for i := range b.parts {
+			b.parts[i].BatchID = &batch.ID
+		}
+		parts := b.tx.NewInsert().Model(&b.parts).Value("operation_id", "(SELECT id FROM op)").Returning("NULL")
+		if err := b.tx.NewSelect().With("op", opInsert).With("parts", parts).TableExpr("op").
+			Column("id", "created_at").Scan(ctx, &op.ID, &op.CreatedAt); err != nil {
+			return "", fmt.Errorf("record operation and parts: %w", err)
+		}
+		for i := range b.parts {
+			b.parts[i].OperationID = &op.ID
 		}
 	}
 	if len(b.spent) > 0 {

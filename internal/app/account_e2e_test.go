@@ -254,6 +254,12 @@ func TestTransferWithSplitAndShortage(t *testing.T) {
 	if err := w.p.app.DB.NewRaw("SELECT state FROM ggo_operations WHERE id = ?", op.ID).Scan(ctx, &state); err != nil || state != "COMMITTED" {
 		t.Fatalf("operation state = %q (%v), want COMMITTED", state, err)
 	}
+	// The new parts (the recipient's and the remainder) and the spent GGOs carry the operation.
+	var parts, spent int
+	if err := w.p.app.DB.NewRaw("SELECT count(*) FILTER (WHERE parent_id IS NOT NULL AND state = 'STORED'), count(*) FILTER (WHERE state IN ('SPLIT', 'TRANSFERRED')) FROM ggos WHERE operation_id = ?", op.ID).
+		Scan(ctx, &parts, &spent); err != nil || parts < 2 || spent < 1 {
+		t.Fatalf("operation %d has %d new parts and %d spent GGOs (%v), want at least 2 and 1", op.ID, parts, spent, err)
+	}
 	var split int
 	if err := w.p.app.DB.NewRaw("SELECT count(*) FROM ggos WHERE user_id = ? AND state = 'SPLIT'", w.alice.ID).Scan(ctx, &split); err != nil || split != 1 {
 		t.Fatalf("%d split GGOs, want 1", split)

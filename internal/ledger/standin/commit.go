@@ -164,7 +164,7 @@ func (l *Ledger) round(ctx context.Context, tx bun.Tx) (int, error) {
 }
 
 func (l *Ledger) committedTxs(ctx context.Context, tx bun.Tx, ids []string) (map[string]bool, error) {
-	rows, err := tx.Tx.QueryContext(ctx, l.sql(`SELECT id FROM {s}.transactions WHERE id = ANY($1)`), ids)
+	rows, err := tx.Tx.QueryContext(ctx, l.sql(`SELECT t.id FROM unnest($1::text[]) AS k(id) JOIN {s}.transactions t ON t.id = k.id`), ids)
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +184,7 @@ func (l *Ledger) preload(ctx context.Context, tx bun.Tx, st *overlay, addrs []st
 	for _, a := range addrs {
 		st.base[a] = nil
 	}
-	rows, err := tx.Tx.QueryContext(ctx, l.sql(`SELECT address, data FROM {s}.state WHERE address = ANY($1)`), addrs)
+	rows, err := tx.Tx.QueryContext(ctx, l.sql(`SELECT s.address, s.data FROM unnest($1::text[]) AS k(address) JOIN {s}.state s ON s.address = k.address`), addrs)
 	if err != nil {
 		return err
 	}

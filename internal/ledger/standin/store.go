@@ -77,7 +77,8 @@ type batchStatus struct {
 }
 
 func (l *Ledger) statuses(ctx context.Context, ids []string) (map[string]batchStatus, error) {
-	rows, err := l.db.DB.QueryContext(ctx, l.sql(`SELECT id, status, coalesce(invalid_transaction_id, ''), coalesce(message, '') FROM {s}.batches WHERE id = ANY($1)`), ids)
+	rows, err := l.db.DB.QueryContext(ctx, l.sql(`SELECT b.id, b.status, coalesce(b.invalid_transaction_id, ''), coalesce(b.message, '')
+		FROM unnest($1::text[]) AS k(id) JOIN {s}.batches b ON b.id = k.id`), ids)
 	if err != nil {
 		return nil, fmt.Errorf("read batch statuses: %w", err)
 	}

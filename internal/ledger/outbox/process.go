@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +40,15 @@ const maxClaim = 200
 // and one it refuses becomes INVALID with its change rolled back. Errors: ErrNotFound, or
 // the ledger or database error after which the task is retried.
 func (s *Service) Submit(ctx context.Context, id string) error {
+	return s.post(ctx, id, true)
+}
+
+// postable are the statuses whose batches a submission posts.
+var postable = []models.LedgerBatchStatus{models.LedgerBatchPending, models.LedgerBatchUnknown}
+
+// post posts batch id, with the user's other PENDING batches when together is set (see
+// Submit).
+func (s *Service) post(ctx context.Context, id string, together bool) error {
 	var own struct {
 		UserID *int64                   `bun:"user_id"`
 		Status models.LedgerBatchStatus `bun:"status"`
@@ -50,22 +60,22 @@ func (s *Service) Submit(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("load ledger batch %s: %w", id, err)
 	}
-	if own.Status != models.LedgerBatchPending && own.Status != models.LedgerBatchUnknown {
+	if !slices.Contains(postable, own.Status) {
 		return nil // posted and recorded already, or final
 	}
 	var group []models.LedgerBatch
-	errRefused := errors.New("group refused")
+	var refused *rest.Error
+	errRefused := errors.New("refused at submission")
 	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		group = nil
-		open := bun.In([]models.LedgerBatchStatus{models.LedgerBatchPending, models.LedgerBatchUnknown})
+		group, refused = nil, nil
 		if err := tx.NewSelect().Model(&group).Column("id", "user_id", "status", "body").
-			Where("lb.id = ? AND lb.status IN (?)", id, open).For("UPDATE SKIP LOCKED").Scan(ctx); err != nil {
+			Where("lb.id = ? AND lb.status IN (?)", id, bun.In(postable)).For("UPDATE SKIP LOCKED").Scan(ctx); err != nil {
 			return fmt.Errorf("lock ledger batch %s to post: %w", id, err)
 		}
 		if len(group) == 0 {
 			return nil // in another submitter's post, or done
 		}
-		if own.UserID != nil {
+		if together && own.UserID != nil {
 			// Only batches this post will carry are locked (a locked batch's own task leaves
 			// it to us), and one request stays well below ledger APIs' body limits (the
 			// stand-in's is 16 MiB; a consumption batch of many hours nears a megabyte).
@@ -90,22 +100,43 @@ func (s *Service) Submit(ctx context.Context, id string) error {
 			ids[i] = b.ID
 		}
 		err := s.ledger.Submit(ctx, ledger.Batch{ID: strings.Join(ids, ","), Bytes: body})
-		if errors.Is(err, rest.ErrBatchRejected) {
+		if errors.Is(err, rest.ErrBatchRejected) && errors.As(err, &refused) {
 			return errRefused
 		}
 		if err != nil {
 			return err
 		}
 		now := s.clock()
-		if _, err := tx.NewUpdate().Model((*models.LedgerBatch)(nil)).Where("lb.id IN (?)", bun.In(ids)).
+		var marked []struct {
+			ID       string `bun:"id"`
+			Attempts int    `bun:"attempts"`
+		}
+		if err := tx.NewUpdate().Model((*models.LedgerBatch)(nil)).Where("lb.id IN (?)", bun.In(ids)).
 			Set("status = ?", models.LedgerBatchSubmitted).Set("attempts = lb.attempts + 1").Set("submitted_at = ?", now).
-			Set("next_poll_at = ?", now.Add(s.backoff.First)).Set("updated_at = ?", now).Exec(ctx); err != nil {
+			Set("next_poll_at = ?", now.Add(s.backoff.First)).Set("updated_at = ?", now).
+			Returning("lb.id, lb.attempts").Scan(ctx, &marked); err != nil {
 			return fmt.Errorf("mark %d ledger batches submitted: %w", len(ids), err)
+		}
+		// A batch's attempts number its poll rounds.
+		attempts := make(map[string]int, len(marked))
+		for _, m := range marked {
+			attempts[m.ID] = m.Attempts
+		}
+		for i := range group {
+			group[i].Attempts = attempts[group[i].ID]
 		}
 		return nil
 	})
 	if errors.Is(err, errRefused) {
-		return s.submitEach(ctx, group)
+		if len(group) == 1 {
+			return s.finish(ctx, id, models.LedgerBatchInvalid, refused.Message)
+		}
+		// One of them is malformed: post each alone, so only that one becomes INVALID.
+		var errs []error
+		for _, b := range group {
+			errs = append(errs, s.post(ctx, b.ID, false))
+		}
+		return errors.Join(errs...)
 	}
 	if err != nil {
 		return err
@@ -113,7 +144,7 @@ func (s *Service) Submit(ctx context.Context, id string) error {
 	for _, b := range group {
 		b.Status = models.LedgerBatchSubmitted
 		s.notify(ctx, b)
-		s.queuePoll(ctx, b.ID, 1, s.backoff.First)
+		s.queuePoll(ctx, b.ID, b.Attempts, s.backoff.First)
 	}
 	return nil
 }
@@ -123,54 +154,6 @@ const (
 	maxGroup      = 50
 	maxGroupBytes = 4 << 20
 )
-
-// submitEach posts batches one by one, after the ledger refused them together: the one it
-// refuses becomes INVALID (its change rolled back), the others SUBMITTED.
-func (s *Service) submitEach(ctx context.Context, bs []models.LedgerBatch) error {
-	var errs []error
-	for _, b := range bs {
-		errs = append(errs, s.submitOne(ctx, b))
-	}
-	return errors.Join(errs...)
-}
-
-func (s *Service) submitOne(ctx context.Context, b models.LedgerBatch) error {
-	err := s.ledger.Submit(ctx, ledger.Batch{ID: b.ID, Bytes: b.Body})
-	var rerr *rest.Error
-	if errors.Is(err, rest.ErrBatchRejected) && errors.As(err, &rerr) {
-		return s.finish(ctx, b.ID, models.LedgerBatchInvalid, rerr.Message)
-	}
-	if err != nil {
-		return err
-	}
-	now := s.clock()
-	// One statement instead of a transaction: the subquery locks the row and reports the
-	// status it had, so a concurrent finaliser is either before (no row: left alone) or
-	// after us.
-	var moved []struct {
-		OldStatus models.LedgerBatchStatus `bun:"old_status"`
-		Attempts  int                      `bun:"attempts"`
-		UserID    *int64                   `bun:"user_id"`
-	}
-	err = s.db.NewRaw(`UPDATE ledger_batches lb SET status = ?, attempts = lb.attempts + 1, submitted_at = ?,
-			next_poll_at = ?, updated_at = ?
-		FROM (SELECT id, status FROM ledger_batches WHERE id = ? FOR UPDATE) old
-		WHERE lb.id = old.id AND old.status IN (?)
-		RETURNING old.status AS old_status, lb.attempts, lb.user_id`,
-		models.LedgerBatchSubmitted, now, now.Add(s.backoff.First), now, b.ID, bun.In(openStatuses)).Scan(ctx, &moved)
-	if err != nil {
-		return fmt.Errorf("mark ledger batch %s submitted: %w", b.ID, err)
-	}
-	if len(moved) == 0 {
-		return nil // finalised meanwhile
-	}
-	if moved[0].OldStatus != models.LedgerBatchSubmitted {
-		b.Status, b.UserID = models.LedgerBatchSubmitted, moved[0].UserID
-		s.notify(ctx, b)
-	}
-	s.queuePoll(ctx, b.ID, moved[0].Attempts, s.backoff.First)
-	return nil
-}
 
 // queuePoll queues the next poll of batch id unless pollers claim due batches themselves.
 func (s *Service) queuePoll(ctx context.Context, id string, round int, delay time.Duration) {
@@ -354,39 +337,54 @@ func (s *Service) pollClaimed(ctx context.Context, rows []claimed) error {
 // groupSize bounds the committed batches finalised in one transaction.
 const groupSize = 25
 
-// finishAll finalises committed batches of kind together: one statement moves them all,
-// then the kind's OnCommittedAll hook, in one transaction; batches already final are left
-// out. If the group fails, each batch is finalised on its own, so that one batch whose hook
-// fails does not hold back the others.
+// finishAll finalises committed batches of kind together, with the kind's OnCommittedAll
+// hook, in one transaction. If the group fails, each batch is finalised on its own, so
+// that one batch whose hook fails does not hold back the others.
 func (s *Service) finishAll(ctx context.Context, kind string, ids []string) error {
+	_, err := s.finalise(ctx, ids, models.LedgerBatchCommitted, "", s.handlers[kind].OnCommittedAll)
+	if err == nil {
+		return nil
+	}
+	s.log.WarnContext(ctx, "ledger batches finalised one by one", "kind", kind, "batches", len(ids), "error", err)
+	var errs []error
+	for _, id := range ids {
+		errs = append(errs, s.finish(ctx, id, models.LedgerBatchCommitted, ""))
+	}
+	return errors.Join(errs...)
+}
+
+// finalise moves the open batches among ids to the final status with msg (one statement
+// locks, checks and moves them; batches already final, whose hook ran then, are left out)
+// and runs hook on those it moved, in one transaction; after the commit it runs what the
+// hook deferred with AfterCommit and publishes each change. It returns the batches moved.
+func (s *Service) finalise(ctx context.Context, ids []string, status models.LedgerBatchStatus, msg string,
+	hook func(ctx context.Context, tx bun.IDB, bs []models.LedgerBatch) error) ([]models.LedgerBatch, error) {
 	now := s.clock()
 	var done []models.LedgerBatch
 	var after []func(context.Context)
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		done, after = nil, nil
 		ctx = context.WithValue(ctx, afterCommitKey{}, &after)
-		if err := tx.NewUpdate().Model((*models.LedgerBatch)(nil)).
-			Where("lb.id IN (?) AND lb.status IN (?)", bun.In(ids), bun.In(openStatuses)).
-			Set("status = ?", models.LedgerBatchCommitted).Set("attempts = lb.attempts + 1").Set("next_poll_at = NULL").
-			Set("updated_at = ?", now).Set("committed_at = ?", now).
-			Returning(finishedColumns).Scan(ctx, &done); err != nil {
+		set := tx.NewUpdate().Model((*models.LedgerBatch)(nil)).Where("lb.id IN (?) AND lb.status IN (?)", bun.In(ids), bun.In(openStatuses)).
+			Set("status = ?", status).Set("attempts = lb.attempts + 1").Set("next_poll_at = NULL").Set("updated_at = ?", now)
+		if status == models.LedgerBatchCommitted {
+			set = set.Set("committed_at = ?", now)
+		} else {
+			set = set.Set("error = ?", msg)
+		}
+		if err := set.Returning(finishedColumns).Scan(ctx, &done); err != nil {
 			return fmt.Errorf("finalise %d ledger batches: %w", len(ids), err)
 		}
-		if len(done) == 0 {
+		if len(done) == 0 || hook == nil {
 			return nil
 		}
-		if err := s.handlers[kind].OnCommittedAll(ctx, tx, done); err != nil {
-			return fmt.Errorf("COMMITTED hook of %d %s ledger batches: %w", len(done), kind, err)
+		if err := hook(ctx, tx, done); err != nil {
+			return fmt.Errorf("%s hook of %d ledger batches: %w", status, len(done), err)
 		}
 		return nil
 	})
 	if err != nil {
-		s.log.WarnContext(ctx, "ledger batches finalised one by one", "kind", kind, "batches", len(ids), "error", err)
-		var errs []error
-		for _, id := range ids {
-			errs = append(errs, s.finish(ctx, id, models.LedgerBatchCommitted, ""))
-		}
-		return errors.Join(errs...)
+		return nil, err
 	}
 	for _, fn := range after {
 		fn(ctx)
@@ -394,7 +392,7 @@ func (s *Service) finishAll(ctx context.Context, kind string, ids []string) erro
 	for _, b := range done {
 		s.notify(ctx, b)
 	}
-	return nil
+	return done, nil
 }
 
 // finishedColumns are what a finalisation returns of a batch: all but its body.
@@ -466,55 +464,20 @@ func (s *Service) resubmit(ctx context.Context, r claimed) error {
 // transaction, then publishes the change. A batch already final is left alone, so a status
 // is finalised (and its hook run, and its event sent) exactly once.
 func (s *Service) finish(ctx context.Context, id string, status models.LedgerBatchStatus, msg string) error {
-	now := s.clock()
-	var done *models.LedgerBatch
-	var after []func(context.Context)
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		done, after = nil, nil
-		ctx = context.WithValue(ctx, afterCommitKey{}, &after)
-		// One statement locks, checks and moves the batch; no row: already final (its
-		// hook ran then) or unknown.
-		set := tx.NewUpdate().Model((*models.LedgerBatch)(nil)).Where("lb.id = ? AND lb.status IN (?)", id, bun.In(openStatuses)).
-			Set("status = ?", status).Set("attempts = lb.attempts + 1").Set("next_poll_at = NULL").Set("updated_at = ?", now)
-		if status == models.LedgerBatchCommitted {
-			set = set.Set("committed_at = ?", now)
-		} else {
-			set = set.Set("error = ?", msg)
+	done, err := s.finalise(ctx, []string{id}, status, msg, func(ctx context.Context, tx bun.IDB, bs []models.LedgerBatch) error {
+		hook := s.handlers[bs[0].Kind].OnCommitted
+		if status != models.LedgerBatchCommitted {
+			hook = s.handlers[bs[0].Kind].OnInvalid
 		}
-		var rows []models.LedgerBatch
-		if err := set.Returning(finishedColumns).
-			Scan(ctx, &rows); err != nil {
-			return fmt.Errorf("finalise ledger batch %s: %w", id, err)
-		}
-		if len(rows) == 0 {
+		if hook == nil {
 			return nil
 		}
-		b := rows[0]
-		hook := s.handlers[b.Kind].OnCommitted
-		if status != models.LedgerBatchCommitted {
-			hook = s.handlers[b.Kind].OnInvalid
-		}
-		if hook != nil {
-			if err := hook(ctx, tx, b); err != nil {
-				return fmt.Errorf("%s hook of ledger batch %s: %w", status, id, err)
-			}
-		}
-		done = &b
-		return nil
+		return hook(ctx, tx, bs[0])
 	})
-	if err != nil {
-		return err
+	if err == nil && len(done) == 1 && status == models.LedgerBatchInvalid {
+		s.log.WarnContext(ctx, "ledger batch invalid", "batch_id", id, "kind", done[0].Kind, "message", msg)
 	}
-	if done != nil {
-		if status == models.LedgerBatchInvalid {
-			s.log.WarnContext(ctx, "ledger batch invalid", "batch_id", id, "kind", done.Kind, "message", msg)
-		}
-		for _, fn := range after {
-			fn(ctx)
-		}
-		s.notify(ctx, *done)
-	}
-	return nil
+	return err
 }
 
 // Sweep recovers batches whose tasks were lost (the ledger:sweep task, run every minute):

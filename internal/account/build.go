@@ -82,9 +82,8 @@ func (b *builder) newKey(ctx context.Context, user int64) (*ledger.Key, string, 
 	if len(b.keyIndexes) == 0 {
 		// A few at a time: most operations need two or three keys, and each reservation is
 		// a round trip while the operation's rows are locked.
-		if err := b.tx.NewRaw("SELECT nextval('ggo_key_index_seq') FROM generate_series(1, ?)", keyBlock).
-			Scan(ctx, &b.keyIndexes); err != nil {
-			return nil, "", fmt.Errorf("reserve key indexes: %w", err)
+		if err := b.reserveKeys(ctx, keyBlock); err != nil {
+			return nil, "", err
 		}
 	}
 	k := b.keyIndexes[0]
@@ -131,13 +130,17 @@ func (b *builder) ownKey(path string) (*ledger.Key, error) {
 	if i < 1 || err != nil {
 		return b.master.DerivePath(path) // not a plain path: let it explain
 	}
-	parent := b.master
-	if up := path[:i]; up != "m" {
+	var k *ledger.Key
+	if up := path[:i]; up == "m" {
+		// One step below the master: DerivePath takes m/0 from the master key's own cache.
+		k, err = b.master.DerivePath(path)
+	} else {
+		var parent *ledger.Key
 		if parent, err = b.ownKey(up); err != nil {
 			return nil, err
 		}
+		k, err = parent.Child(uint32(n))
 	}
-	k, err := parent.Child(uint32(n))
 	if err != nil {
 		return nil, fmt.Errorf("derive %q: %w", path, err)
 	}
@@ -318,11 +321,8 @@ func (b *builder) finish(ctx context.Context, op *models.GgoOperation) (string, 
 	if len(b.txs) == 0 {
 		return "", &InputError{Field: "input", Message: "nothing to do"}
 	}
-	batch, err := ledger.NewBatch(b.master, b.txs...)
+	batch, err := b.writeBatch(ctx)
 	if err != nil {
-		return "", fmt.Errorf("build batch: %w", err)
-	}
-	if err := b.s.outbox.Write(ctx, b.tx, batch, b.owner, OperationKind); err != nil {
 		return "", err
 	}
 	op.BatchID = &batch.ID
@@ -347,24 +347,47 @@ func (b *builder) finish(ctx context.Context, op *models.GgoOperation) (string, 
 			b.parts[i].OperationID = &op.ID
 		}
 	}
-	if len(b.spent) > 0 {
-		ids, nexts, mps := make([]int64, len(b.spent)), make([]string, len(b.spent)), make([]*int64, len(b.spent))
-		for i, sp := range b.spent {
-			ids[i], nexts[i], mps[i] = sp.id, string(sp.next), sp.retireMP
-		}
-		// One statement for all: each is a round trip, and each fires the rollup trigger.
-		res, err := b.tx.NewRaw(`UPDATE ggos g SET state = 'LOCKED', next_state = v.next, batch_id = ?, operation_id = ?,
-				retire_metering_point_id = v.mp, updated_at = now()
-			FROM unnest(?::bigint[], ?::text[], ?::bigint[]) AS v(id, next, mp)
-			WHERE g.id = v.id AND g.state = 'STORED'`,
-			batch.ID, op.ID, pgdialect.Array(ids), pgdialect.Array(nexts), pgdialect.Array(mps)).Exec(ctx)
-		if err != nil {
-			return "", fmt.Errorf("lock spent ggos: %w", err)
-		}
-		// The rows were locked (FOR NO KEY UPDATE) when picked, so they must still be STORED.
-		if n, _ := res.RowsAffected(); n != int64(len(b.spent)) {
-			return "", fmt.Errorf("lock spent ggos: %d of %d: %w", n, len(b.spent), ErrConflict)
-		}
+	if err := b.lockSpent(ctx, batch.ID, func(spend) int64 { return op.ID }); err != nil {
+		return "", err
 	}
 	return batch.ID, nil
+}
+
+// writeBatch builds the batch of b's transactions, signed by the owner, and writes it to
+// the outbox in b's transaction.
+func (b *builder) writeBatch(ctx context.Context) (ledger.Batch, error) {
+	batch, err := ledger.NewBatch(b.master, b.txs...)
+	if err != nil {
+		return batch, fmt.Errorf("build batch: %w", err)
+	}
+	if err := b.s.outbox.Write(ctx, b.tx, batch, b.owner, OperationKind); err != nil {
+		return batch, err
+	}
+	return batch, nil
+}
+
+// lockSpent marks the consumed GGOs LOCKED for batchID, each with its next state and the
+// operation opOf gives it, in one statement: each is a round trip, and each fires the
+// rollup trigger.
+func (b *builder) lockSpent(ctx context.Context, batchID string, opOf func(spend) int64) error {
+	if len(b.spent) == 0 {
+		return nil
+	}
+	ids, nexts, mps, ops := make([]int64, len(b.spent)), make([]string, len(b.spent)), make([]*int64, len(b.spent)), make([]int64, len(b.spent))
+	for i, sp := range b.spent {
+		ids[i], nexts[i], mps[i], ops[i] = sp.id, string(sp.next), sp.retireMP, opOf(sp)
+	}
+	res, err := b.tx.NewRaw(`UPDATE ggos g SET state = 'LOCKED', next_state = v.next, batch_id = ?, operation_id = v.op,
+			retire_metering_point_id = v.mp, updated_at = now()
+		FROM unnest(?::bigint[], ?::text[], ?::bigint[], ?::bigint[]) AS v(id, next, mp, op)
+		WHERE g.id = v.id AND g.state = 'STORED'`,
+		batchID, pgdialect.Array(ids), pgdialect.Array(nexts), pgdialect.Array(mps), pgdialect.Array(ops)).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("lock spent ggos: %w", err)
+	}
+	// The rows were locked when picked, so they must still be STORED.
+	if n, _ := res.RowsAffected(); n != int64(len(b.spent)) {
+		return fmt.Errorf("lock spent ggos: %d of %d: %w", n, len(b.spent), ErrConflict)
+	}
+	return nil
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/originhub/originhub/internal/ledger"
 	"github.com/originhub/originhub/models"
 )
 
@@ -332,11 +331,8 @@ func hoursBefore(hours []time.Time, t time.Time) int {
 // the new parts, the consumed GGOs' locks and the consumption log, each in one statement.
 // It is builder.finish with an operation per hour.
 func (s *Service) finishConsumption(ctx context.Context, b *builder, plans []hourPlan) ([]models.GgoOperation, string, error) {
-	batch, err := ledger.NewBatch(b.master, b.txs...)
+	batch, err := b.writeBatch(ctx)
 	if err != nil {
-		return nil, "", fmt.Errorf("build batch: %w", err)
-	}
-	if err := s.outbox.Write(ctx, b.tx, batch, b.owner, OperationKind); err != nil {
 		return nil, "", err
 	}
 	var ops []models.GgoOperation
@@ -375,21 +371,8 @@ func (s *Service) finishConsumption(ctx context.Context, b *builder, plans []hou
 			return nil, "", fmt.Errorf("record parts: %w", err)
 		}
 	}
-	ids, nexts, mps, opIDs := make([]int64, len(b.spent)), make([]string, len(b.spent)), make([]*int64, len(b.spent)), make([]int64, len(b.spent))
-	for i, sp := range b.spent {
-		ids[i], nexts[i], mps[i], opIDs[i] = sp.id, string(sp.next), sp.retireMP, opOf[hourOf[sp.id]]
-	}
-	res, err := b.tx.NewRaw(`UPDATE ggos g SET state = 'LOCKED', next_state = v.next, batch_id = ?, operation_id = v.op,
-			retire_metering_point_id = v.mp, updated_at = now()
-		FROM unnest(?::bigint[], ?::text[], ?::bigint[], ?::bigint[]) AS v(id, next, mp, op)
-		WHERE g.id = v.id AND g.state = 'STORED'`,
-		batch.ID, pgdialect.Array(ids), pgdialect.Array(nexts), pgdialect.Array(mps), pgdialect.Array(opIDs)).Exec(ctx)
-	if err != nil {
-		return nil, "", fmt.Errorf("lock spent ggos: %w", err)
-	}
-	// The rows were locked FOR UPDATE when loaded, so they must still be STORED.
-	if n, _ := res.RowsAffected(); n != int64(len(b.spent)) {
-		return nil, "", fmt.Errorf("lock spent ggos: %d of %d: %w", n, len(b.spent), ErrConflict)
+	if err := b.lockSpent(ctx, batch.ID, func(sp spend) int64 { return opOf[hourOf[sp.id]] }); err != nil {
+		return nil, "", err
 	}
 	if _, err := b.tx.NewInsert().Model(&entries).Returning("NULL").Exec(ctx); err != nil {
 		return nil, "", fmt.Errorf("record consumption entries: %w", err)

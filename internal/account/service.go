@@ -279,13 +279,14 @@ func (s *Service) announce(ctx context.Context, tx bun.IDB, ops []models.GgoOper
 			return err
 		}
 	}
+	var arrived []models.Ggo
 	var recipients []int64
 	for _, p := range parts {
 		if p.Origin == models.GgoReceived && p.State == models.GgoStored {
-			recipients = append(recipients, p.UserID)
+			arrived, recipients = append(arrived, p), append(recipients, p.UserID)
 		}
 	}
-	if len(recipients) == 0 {
+	if len(arrived) == 0 {
 		return nil
 	}
 	subscribed, err = s.webhooks.Subscribed(ctx, tx, models.WebhookGGOReceived, recipients)
@@ -294,8 +295,8 @@ func (s *Service) announce(ctx context.Context, tx bun.IDB, ops []models.GgoOper
 	}
 	var received []models.Ggo
 	senders := map[int64]bool{}
-	for _, p := range parts {
-		if p.Origin == models.GgoReceived && p.State == models.GgoStored && subscribed[p.UserID] {
+	for _, p := range arrived {
+		if subscribed[p.UserID] {
 			received = append(received, p)
 			senders[*p.ReceivedFromUserID] = true
 		}

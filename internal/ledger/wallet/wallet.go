@@ -38,8 +38,16 @@ type Service struct {
 	committed map[int64]*ledger.Key
 }
 
-// maxOpened bounds the cache of opened master keys; when full it starts over.
+// maxOpened bounds each cache of opened master keys; when full it starts over.
 const maxOpened = 4096
+
+// keep caches k under id in m, emptying m first when it is full. The caller holds s.mu.
+func keep[K comparable](m map[K]*ledger.Key, id K, k *ledger.Key) {
+	if len(m) >= maxOpened {
+		clear(m)
+	}
+	m[id] = k
+}
 
 // NewService returns a Service sealing master keys with sealer.
 func NewService(sealer *ledger.Sealer) *Service {
@@ -124,10 +132,7 @@ func (s *Service) open(sealed []byte, userID int64) (*ledger.Key, error) {
 		return nil, fmt.Errorf("open wallet of user %d: %w", userID, err)
 	}
 	s.mu.Lock()
-	if len(s.opened) >= maxOpened {
-		clear(s.opened)
-	}
-	s.opened[id] = k
+	keep(s.opened, id, k)
 	s.mu.Unlock()
 	return k, nil
 }
@@ -232,10 +237,7 @@ func (s *Service) Warm(ctx context.Context, db *bun.DB, users ...int64) error {
 			return err
 		}
 		s.mu.Lock()
-		if len(s.committed) >= maxOpened {
-			clear(s.committed)
-		}
-		s.committed[r.UserID] = k
+		keep(s.committed, r.UserID, k)
 		s.mu.Unlock()
 	}
 	return nil

@@ -52,9 +52,29 @@ func AddressOf(p Prefix, pub []byte) string { return addressOf(p, pub) }
 func addressOf(p Prefix, pub []byte) string {
 	k := sha512.Sum512(pub)
 	h := sha256.Sum224(k[:])
-	var raw [35]byte
 	ns := sha512.Sum512([]byte(p))
-	copy(raw[:3], ns[:3])
+	return addressFrom(ns[:3], &h)
+}
+
+// addressesOf returns the three addresses of pub: a key owns its address in each namespace,
+// and they share the hash of pub.
+func addressesOf(pub []byte) (ggo, measurement, settlement string) {
+	k := sha512.Sum512(pub)
+	h := sha256.Sum224(k[:])
+	return addressFrom(nsGGO[:], &h), addressFrom(nsMeasurement[:], &h), addressFrom(nsSettlement[:], &h)
+}
+
+// The namespaces of the three known prefixes as bytes (TestAddressVectors checks them).
+var (
+	nsGGO         = [3]byte{0x84, 0x9c, 0x0b}
+	nsMeasurement = [3]byte{0x5a, 0x98, 0x39}
+	nsSettlement  = [3]byte{0xba, 0x48, 0x17}
+)
+
+// addressFrom is the address with namespace ns of the key whose hash (SHA-224 of SHA-512) is h.
+func addressFrom(ns []byte, h *[28]byte) string {
+	var raw [35]byte
+	copy(raw[:3], ns)
 	copy(raw[3:31], h[:])
 	c1 := sha512.Sum512(raw[:31])
 	c2 := sha512.Sum512(c1[:])

@@ -57,9 +57,13 @@ func newKey(ext *bip32.Key) (*Key, error) {
 		return nil, errors.New("not an extended private key")
 	}
 	priv := secp256k1.PrivKeyFromBytes(ext.Key)
-	pub := priv.PubKey().SerializeCompressed()
-	return &Key{ext: ext, priv: priv, pub: pub, hex: hex.EncodeToString(pub),
-		ggo: addressOf(PrefixGGO, pub), measurement: addressOf(PrefixMeasurement, pub), settlement: addressOf(PrefixSettlement, pub)}, nil
+	return assembleKey(ext, priv, priv.PubKey().SerializeCompressed()), nil
+}
+
+// assembleKey makes the Key of ext, whose private key is priv and compressed public key pub.
+func assembleKey(ext *bip32.Key, priv *secp256k1.PrivateKey, pub []byte) *Key {
+	ggo, measurement, settlement := addressesOf(pub)
+	return &Key{ext: ext, priv: priv, pub: pub, hex: hex.EncodeToString(pub), ggo: ggo, measurement: measurement, settlement: settlement}
 }
 
 // NewMasterKey derives the BIP32 master key of seed (HMAC-SHA512 keyed with
@@ -102,37 +106,59 @@ func (k *Key) ExtendedPublicKey() string { return k.ext.PublicKey().B58Serialize
 // every measurement hour cost that much. As in go-bip32 (and bip32utils), IL is added
 // modulo n without the IL >= n check; only a zero child key is refused.
 func (k *Key) Child(i uint32) (*Key, error) {
-	if i >= bip32.FirstHardenedChild {
-		return nil, fmt.Errorf("derive child %d: %w", i, ErrHardenedIndex)
+	ks, err := k.Children([]uint32{i})
+	if err != nil {
+		return nil, err
 	}
-	var data [37]byte
-	copy(data[:33], k.pub)
-	binary.BigEndian.PutUint32(data[33:], i)
-	mac := hmac.New(sha512.New, k.ext.ChainCode)
-	mac.Write(data[:])
-	sum := mac.Sum(nil)
-	var child, parent secp256k1.ModNScalar
-	child.SetByteSlice(sum[:32]) // reduced mod n, as go-bip32's big.Int addition does
-	parent.SetByteSlice(k.ext.Key)
-	child.Add(&parent)
-	if child.IsZero() {
-		return nil, fmt.Errorf("derive child %d: invalid child key", i)
-	}
+	return ks[0], nil
+}
+
+// Children derives the non-hardened children at indexes idx, as Child does each, sharing
+// the work of bringing their public keys to affine coordinates (see batchcurve.go): an
+// operation that makes hundreds of keys derives them at once.
+func (k *Key) Children(idx []uint32) ([]*Key, error) {
 	h := ripemd160.New()
 	sha := sha256.Sum256(k.pub)
 	h.Write(sha[:])
 	fp := h.Sum(nil)[:4]
-	key := child.Bytes()
-	ext := &bip32.Key{
-		Version:     bip32.PrivateWalletVersion,
-		Depth:       k.ext.Depth + 1,
-		ChildNumber: data[33:37:37],
-		FingerPrint: fp,
-		ChainCode:   sum[32:],
-		Key:         key[:],
-		IsPrivate:   true,
+	var parent secp256k1.ModNScalar
+	parent.SetByteSlice(k.ext.Key)
+	scalars := make([]secp256k1.ModNScalar, len(idx))
+	exts := make([]*bip32.Key, len(idx))
+	var data [37]byte
+	copy(data[:33], k.pub)
+	for n, i := range idx {
+		if i >= bip32.FirstHardenedChild {
+			return nil, fmt.Errorf("derive child %d: %w", i, ErrHardenedIndex)
+		}
+		binary.BigEndian.PutUint32(data[33:], i)
+		mac := hmac.New(sha512.New, k.ext.ChainCode)
+		mac.Write(data[:])
+		sum := mac.Sum(nil)
+		child := &scalars[n]
+		child.SetByteSlice(sum[:32]) // reduced mod n, as go-bip32's big.Int addition does
+		child.Add(&parent)
+		if child.IsZero() {
+			return nil, fmt.Errorf("derive child %d: invalid child key", i)
+		}
+		key := child.Bytes()
+		exts[n] = &bip32.Key{
+			Version:     bip32.PrivateWalletVersion,
+			Depth:       k.ext.Depth + 1,
+			ChildNumber: binary.BigEndian.AppendUint32(nil, i),
+			FingerPrint: fp,
+			ChainCode:   sum[32:],
+			Key:         key[:],
+			IsPrivate:   true,
+		}
 	}
-	return newKey(ext)
+	pubs := baseMults(scalars)
+	out := make([]*Key, len(idx))
+	for n := range idx {
+		pub := secp256k1.NewPublicKey(&pubs[n].X, &pubs[n].Y).SerializeCompressed()
+		out[n] = assembleKey(exts[n], secp256k1.NewPrivateKey(&scalars[n]), pub)
+	}
+	return out, nil
 }
 
 // Derive walks a path of non-hardened indices below k.
@@ -209,6 +235,15 @@ func (k *Key) TradedGGOKey(n uint32) (*Key, error) {
 	return b.Child(n)
 }
 
+// TradedGGOKeys derives m/0/n for each of ns at once (see Children).
+func (k *Key) TradedGGOKeys(ns []uint32) ([]*Key, error) {
+	b, err := k.tradedBranch()
+	if err != nil {
+		return nil, err
+	}
+	return b.Children(ns)
+}
+
 // MeteringPointKey derives m/1/i, the key of the user's i-th metering point.
 // Its extended key is what the DataHub side signs publish/issue batches with.
 func (k *Key) MeteringPointKey(i uint32) (*Key, error) {
@@ -236,6 +271,19 @@ func (k *Key) MeasurementKey(begin time.Time) (*Key, error) {
 		return nil, err
 	}
 	return k.Child(t)
+}
+
+// MeasurementKeys derives MeasurementKey for each of begins at once (see Children).
+func (k *Key) MeasurementKeys(begins []time.Time) ([]*Key, error) {
+	idx := make([]uint32, len(begins))
+	for i, b := range begins {
+		t, err := MeasurementIndex(b)
+		if err != nil {
+			return nil, err
+		}
+		idx[i] = t
+	}
+	return k.Children(idx)
 }
 
 // PublicKey returns the 33-byte compressed public key.

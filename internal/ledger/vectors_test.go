@@ -267,6 +267,11 @@ func TestAddressVectors(t *testing.T) {
 		if got := AddressOf(Prefix(d.Prefix), mustHex(t, d.Pub)); got != d.Address {
 			t.Errorf("AddressOf(%s, %s) = %s, want %s", d.Prefix, d.Pub, got, d.Address)
 		}
+		// A key's three addresses are computed together, from the hash they share.
+		ggo, meas, settle := addressesOf(mustHex(t, d.Pub))
+		if got := map[Prefix]string{PrefixGGO: ggo, PrefixMeasurement: meas, PrefixSettlement: settle}[Prefix(d.Prefix)]; got != d.Address {
+			t.Errorf("addressesOf(%s) for %s = %s, want %s", d.Pub, d.Prefix, got, d.Address)
+		}
 	}
 	m := seedMaster(t)
 	keys := map[string]struct {

@@ -3,6 +3,8 @@ package account
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,10 +27,12 @@ type builder struct {
 	masters map[int64]*ledger.Key // other parties' wallets, opened once
 	now     time.Time
 
-	keyIndexes []int64 // reserved, unused traded-GGO key indexes
+	keyIndexes []int64               // reserved, unused traded-GGO key indexes
+	prepared   map[int64][]pathedKey // new traded-GGO keys derived ahead, by user (prepareKeys)
 
-	mpKeys  map[int64]*ledger.Key  // consumption points' keys, loaded once per operation
-	ownKeys map[string]*ledger.Key // keys in the owner's wallet by path, derived once per operation
+	mpKeys   map[int64]*ledger.Key  // consumption points' keys, loaded once per operation
+	ownKeys  map[string]*ledger.Key // keys in the owner's wallet by path, derived once per operation
+	hourKeys map[mpHour]*ledger.Key // consumption points' measurement keys (prepareHourKeys)
 
 	txs    []ledger.Tx
 	parts  []models.Ggo
@@ -79,6 +83,10 @@ func (b *builder) newKey(ctx context.Context, user int64) (*ledger.Key, string, 
 		}
 		b.masters[user] = m
 	}
+	if ks := b.prepared[user]; len(ks) > 0 {
+		b.prepared[user] = ks[1:]
+		return ks[0].key, ks[0].path, nil
+	}
 	if len(b.keyIndexes) == 0 {
 		// A few at a time: most operations need two or three keys, and each reservation is
 		// a round trip while the operation's rows are locked.
@@ -114,6 +122,116 @@ func (b *builder) reserveKeys(ctx context.Context, n int) error {
 		return fmt.Errorf("reserve key indexes: %w", err)
 	}
 	b.keyIndexes = append(b.keyIndexes, more...)
+	return nil
+}
+
+// pathedKey is a derived key with its path in its wallet.
+type pathedKey struct {
+	key  *ledger.Key
+	path string
+}
+
+// prepareKeys reserves and derives, all at once, the new traded-GGO keys an operation will
+// take: counts[user] of them for each user. newKey then hands them out. Deriving a batch
+// shares the costliest step of each derivation (ledger.Key.Children).
+func (b *builder) prepareKeys(ctx context.Context, counts map[int64]int) error {
+	total := 0
+	for _, n := range counts {
+		total += n
+	}
+	if err := b.reserveKeys(ctx, total); err != nil {
+		return err
+	}
+	if b.prepared == nil {
+		b.prepared = make(map[int64][]pathedKey, len(counts))
+	}
+	for _, user := range slices.Sorted(maps.Keys(counts)) {
+		m, ok := b.masters[user]
+		if !ok {
+			var err error
+			if m, err = b.s.wallets.Master(ctx, b.tx, user); err != nil {
+				return fmt.Errorf("open wallet of user %d: %w", user, err)
+			}
+			b.masters[user] = m
+		}
+		n := counts[user]
+		idx := make([]uint32, n)
+		for i, k := range b.keyIndexes[:n] {
+			idx[i] = uint32(k)
+		}
+		b.keyIndexes = b.keyIndexes[n:]
+		keys, err := m.TradedGGOKeys(idx)
+		if err != nil {
+			return fmt.Errorf("derive keys of user %d: %w", user, err)
+		}
+		for i, k := range keys {
+			pk := pathedKey{key: k, path: "m/0/" + strconv.FormatUint(uint64(idx[i]), 10)}
+			if user == b.owner {
+				b.remember(pk.path, k)
+			}
+			b.prepared[user] = append(b.prepared[user], pk)
+		}
+	}
+	return nil
+}
+
+// prepareOwnKeys derives the owner's keys at paths ("m/a/.../i") at once, each group of
+// siblings in one batch (ledger.Key.Children), for keyOf and ownKey to find.
+func (b *builder) prepareOwnKeys(paths []string) error {
+	siblings := map[string][]uint32{}
+	for _, p := range paths {
+		if _, ok := b.ownKeys[p]; ok {
+			continue
+		}
+		i := strings.LastIndexByte(p, '/')
+		n, err := strconv.ParseUint(p[i+1:], 10, 31)
+		if i < 1 || err != nil {
+			continue // not a plain path: ownKey explains it when it is asked for
+		}
+		siblings[p[:i]] = append(siblings[p[:i]], uint32(n))
+	}
+	for _, up := range slices.Sorted(maps.Keys(siblings)) {
+		parent, err := b.ownKey(up)
+		if err != nil {
+			return err
+		}
+		idx := siblings[up]
+		keys, err := parent.Children(idx)
+		if err != nil {
+			return fmt.Errorf("derive keys below %q: %w", up, err)
+		}
+		for i, k := range keys {
+			b.remember(up+"/"+strconv.FormatUint(uint64(idx[i]), 10), k)
+		}
+	}
+	return nil
+}
+
+// mpHour names the measurement key of a consumption point at an hour.
+type mpHour struct {
+	mp   int64
+	hour int64 // Unix
+}
+
+// prepareHourKeys derives the measurement keys of the consumption points' hours at once
+// (ledger.Key.MeasurementKeys), for retire to find.
+func (b *builder) prepareHourKeys(ctx context.Context, hours map[int64][]time.Time) error {
+	if b.hourKeys == nil {
+		b.hourKeys = map[mpHour]*ledger.Key{}
+	}
+	for _, mp := range slices.Sorted(maps.Keys(hours)) {
+		mpKey, err := b.meteringPointKey(ctx, mp)
+		if err != nil {
+			return fmt.Errorf("key of metering point %d: %w", mp, err)
+		}
+		keys, err := mpKey.MeasurementKeys(hours[mp])
+		if err != nil {
+			return err
+		}
+		for i, k := range keys {
+			b.hourKeys[mpHour{mp, hours[mp][i].Unix()}] = k
+		}
+	}
 	return nil
 }
 
@@ -281,9 +399,11 @@ func (b *builder) retire(ctx context.Context, mp models.MeteringPoint, hour time
 	if err != nil {
 		return fmt.Errorf("key of %s: %w", mp.GSRN, err)
 	}
-	hourKey, err := mpKey.MeasurementKey(hour)
-	if err != nil {
-		return err
+	hourKey, ok := b.hourKeys[mpHour{mp.ID, hour.Unix()}]
+	if !ok {
+		if hourKey, err = mpKey.MeasurementKey(hour); err != nil {
+			return err
+		}
 	}
 	if hourKey.Address(ledger.PrefixMeasurement) != measurementAddress {
 		return fmt.Errorf("measurement address of %s at %s does not match its key", mp.GSRN, hour.Format(time.RFC3339))

@@ -271,7 +271,7 @@ func (s *Service) consumeRange(ctx context.Context, tx bun.Tx, owner int64, hour
 	}
 
 	var plans []hourPlan
-	var keys, txs int
+	var txs int
 	var amount models.WattHours
 	for i, h := range held {
 		in := caps.forHour(ags, h)
@@ -281,7 +281,7 @@ func (s *Service) consumeRange(ctx context.Context, tx bun.Tx, owner int64, hour
 			break
 		}
 		plans = append(plans, p)
-		keys, txs, amount = keys+p.keys, txs+p.txs, amount+p.amount
+		txs, amount = txs+p.txs, amount+p.amount
 	}
 	if amount == 0 {
 		return nil, "", done, nil
@@ -290,7 +290,22 @@ func (s *Service) consumeRange(ctx context.Context, tx bun.Tx, owner int64, hour
 	if err != nil {
 		return nil, "", 0, err
 	}
-	if err := b.reserveKeys(ctx, keys); err != nil {
+	// Every key the chunk signs with or makes, derived up front in batches.
+	keys, hourKeys := map[int64]int{}, map[int64][]time.Time{}
+	var spent []string
+	for i := range plans {
+		plans[i].needs(keys, hourKeys)
+		for _, m := range plans[i].moves {
+			spent = append(spent, m.g.KeyPath)
+		}
+	}
+	if err := b.prepareOwnKeys(spent); err != nil {
+		return nil, "", 0, err
+	}
+	if err := b.prepareKeys(ctx, keys); err != nil {
+		return nil, "", 0, err
+	}
+	if err := b.prepareHourKeys(ctx, hourKeys); err != nil {
 		return nil, "", 0, err
 	}
 	for i := range plans {

@@ -14,7 +14,6 @@ type hourPlan struct {
 	moves    []ggoMove
 	entries  []models.ConsumptionEntry // without their operation
 	amount   models.WattHours          // routed in all
-	keys     int                       // new traded-GGO keys the moves need
 	txs      int                       // ledger transactions they make
 }
 
@@ -102,13 +101,11 @@ func planHour(owner int64, hour time.Time, ggos []models.Ggo, retirers []retireC
 			used[retireTo[0]] = true
 			p.txs++
 		case m.whole: // transferred as it is
-			p.keys++
 			p.txs++
 		default:
 			if left > 0 {
 				m.shares = append(m.shares, share{owner: owner, amount: left})
 			}
-			p.keys += len(m.shares)
 			p.txs++
 			for _, ri := range retireTo {
 				if ri >= 0 {
@@ -125,6 +122,30 @@ func planHour(owner int64, hour time.Time, ggos []models.Ggo, retirers []retireC
 		}
 	}
 	return p
+}
+
+// needs adds to keys the new traded-GGO keys the plan's moves take, by owner, and to hours
+// the consumption points it retires to at its hour (their measurement keys sign).
+func (p *hourPlan) needs(keys map[int64]int, hours map[int64][]time.Time) {
+	retires := make([]bool, len(p.retirers))
+	for _, m := range p.moves {
+		for _, ri := range m.retireTo {
+			if ri >= 0 {
+				retires[ri] = true
+			}
+		}
+		if m.whole && m.retireTo[0] >= 0 {
+			continue // retired as it is: no new key
+		}
+		for _, sh := range m.shares {
+			keys[sh.owner]++
+		}
+	}
+	for ri, r := range p.retirers {
+		if retires[ri] {
+			hours[r.mp.ID] = append(hours[r.mp.ID], p.hour)
+		}
+	}
 }
 
 // build adds the plan's ledger transactions and parts to b: each GGO's transfer or split in

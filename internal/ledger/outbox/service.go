@@ -2,7 +2,6 @@ package outbox
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/originhub/originhub/internal/db"
 	"github.com/originhub/originhub/internal/ledger"
 	"github.com/originhub/originhub/internal/ledger/rest"
 	"github.com/originhub/originhub/models"
@@ -155,19 +155,10 @@ func (s *Service) Write(ctx context.Context, tx bun.IDB, batch ledger.Batch, use
 		ON CONFLICT (id) DO UPDATE SET status = 'PENDING', error = NULL, attempts = 0, submitted_at = NULL,
 			committed_at = NULL, next_poll_at = EXCLUDED.next_poll_at, updated_at = now()
 		WHERE ledger_batches.status = 'INVALID'`
-	// The body goes as a bind parameter, in binary, through database/sql: bun would inline
-	// it as a hex literal, twice its size to build and for Postgres to parse (a batch of a
-	// month's consumption is most of a megabyte).
-	var res sql.Result
-	var err error
-	switch t := tx.(type) {
-	case bun.Tx:
-		res, err = t.Tx.ExecContext(ctx, insert, batch.ID, userID, kind, batch.Bytes, next)
-	case *bun.DB:
-		res, err = t.DB.ExecContext(ctx, insert, batch.ID, userID, kind, batch.Bytes, next)
-	default:
-		return fmt.Errorf("write ledger batch %s: unsupported database handle %T", batch.ID, tx)
-	}
+	// The body goes as a bind parameter, in binary: bun would inline it as a hex literal,
+	// twice its size to build and for Postgres to parse (a batch of a month's consumption is
+	// most of a megabyte).
+	res, err := db.ExecBinary(ctx, tx, insert, batch.ID, userID, kind, batch.Bytes, next)
 	if err != nil {
 		return fmt.Errorf("write ledger batch %s: %w", batch.ID, err)
 	}

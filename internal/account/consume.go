@@ -380,17 +380,14 @@ func (s *Service) finishConsumption(ctx context.Context, b *builder, plans []hou
 		op := opOf[b.parts[i].BeginAt.Unix()]
 		b.parts[i].BatchID, b.parts[i].OperationID = &batch.ID, &op
 	}
-	// Nothing comes back: thousands of rows would, to be scanned into structs no one reads.
-	if len(b.parts) > 0 {
-		if _, err := b.tx.NewInsert().Model(&b.parts).Returning("NULL").Exec(ctx); err != nil {
-			return nil, "", fmt.Errorf("record parts: %w", err)
-		}
+	if err := insertParts(ctx, b.tx, b.parts); err != nil {
+		return nil, "", err
 	}
 	if err := b.lockSpent(ctx, batch.ID, func(sp spend) int64 { return opOf[hourOf[sp.id]] }); err != nil {
 		return nil, "", err
 	}
-	if _, err := b.tx.NewInsert().Model(&entries).Returning("NULL").Exec(ctx); err != nil {
-		return nil, "", fmt.Errorf("record consumption entries: %w", err)
+	if err := insertEntries(ctx, b.tx, entries); err != nil {
+		return nil, "", err
 	}
 	return ops, batch.ID, nil
 }

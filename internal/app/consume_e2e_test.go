@@ -191,6 +191,41 @@ func (w *consumeWorld) routes(t *testing.T) (retired, transferred map[[2]int64]i
 	return retired, transferred
 }
 
+// checkParts checks every part automatic consumption made against the GGO it came from:
+// provenance copied, ownership and origin consistent with its rule, bookkeeping filled in,
+// and settled (retired or stored). It returns how many parts there are.
+func (w *consumeWorld) checkParts(t *testing.T) int {
+	t.Helper()
+	var c struct {
+		Parts int `bun:"parts"`
+		Bad   int `bun:"bad"`
+	}
+	if err := w.p.app.DB.NewRaw(`SELECT count(*) AS parts, count(*) FILTER (WHERE NOT (
+			p.root_id = coalesce(g.root_id, g.id) AND p.metering_point_id IS NOT DISTINCT FROM g.metering_point_id
+			AND p.begin_at = g.begin_at AND p.end_at = g.end_at AND p.sector = g.sector
+			AND p.technology_code = g.technology_code AND p.fuel_code = g.fuel_code
+			AND p.issued_at = g.issued_at AND p.expires_at = g.expires_at
+			AND p.key_path LIKE 'm/0/%' AND p.address LIKE '849c0b%'
+			AND o.kind = 'CONSUME' AND o.user_id = g.user_id AND g.batch_id = o.batch_id
+			AND CASE WHEN p.user_id = g.user_id
+				THEN p.origin = 'PART' AND p.received_from_user_id IS NULL AND p.agreement_id IS NULL
+					AND p.operation_id = o.id AND p.batch_id = o.batch_id
+				ELSE p.origin = 'RECEIVED' AND p.received_from_user_id = g.user_id AND p.agreement_id IS NOT NULL
+					-- the recipient's own consumption may have retired it since
+					AND (p.operation_id = o.id AND p.batch_id = o.batch_id OR p.state = 'RETIRED') END
+			AND CASE WHEN p.retire_metering_point_id IS NULL THEN p.state = 'STORED' AND p.retired_at IS NULL
+				ELSE p.state = 'RETIRED' AND p.retired_at IS NOT NULL END
+			AND p.next_state IS NULL)) AS bad
+		FROM ggos p JOIN ggos g ON g.id = p.parent_id LEFT JOIN ggo_operations o ON o.id = g.operation_id
+		WHERE g.id IN (SELECT ggo_id FROM consumption_entries)`).Scan(t.Context(), &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.Bad > 0 {
+		t.Fatalf("%d of %d consumption parts disagree with the GGO they came from", c.Bad, c.Parts)
+	}
+	return c.Parts
+}
+
 func (w *consumeWorld) stored(t *testing.T, user int64, h int) int64 {
 	t.Helper()
 	var n int64
@@ -312,6 +347,9 @@ func TestConsumeHandComputed(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.settle(t)
+	if n := w.checkParts(t); n == 0 {
+		t.Fatal("consumption made no parts")
+	}
 
 	check := func(t *testing.T) {
 		retired, transferred := w.routes(t)

@@ -172,6 +172,9 @@ func TestConsumeHandComputedMonth(t *testing.T) {
 	}
 	w.settle(t)
 	t.Logf("month consumed in %s", time.Since(start).Round(time.Millisecond))
+	if n := w.checkParts(t); n < monthHours {
+		t.Fatalf("consumption made %d parts in a month", n)
+	}
 
 	wantDaily := map[string][]struct {
 		from, to int

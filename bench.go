@@ -30,16 +30,20 @@ func runBenchLedger(ctx context.Context, env cmdEnv, args []string) error {
 
 // runBenchConsume runs `bench consume` and prints its figures as one JSON line on stdout.
 func runBenchConsume(ctx context.Context, env cmdEnv, args []string) error {
-	fs := newFlags(env, "bench consume", "bench consume [--hours N] [--workers N] [--redis-db N] [--cpuprofile F] [--ledger-live]")
+	fs := newFlags(env, "bench consume", "bench consume [--hours N] [--workers N] [--redis-db N] [--cpuprofile F] [--cpu] [--ledger-live]")
 	hours := fs.Int("hours", 31*24, "hours of production to consume")
 	workers := fs.Int("workers", 1, "concurrent ConsumePeriod calls, each over its share of the hours")
 	redisDB := fs.Int("redis-db", -1, "Redis DB index the benchmarked platform uses, flushed before and after (-1: lease a free one as tests do)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed part to this file")
+	cpu := fs.Bool("cpu", false, "say on stderr how busy the cores were while timed, and how much of it was this process")
 	ledgerLive := fs.Bool("ledger-live", false, "keep submitting batches to the in-process ledger stand-in while consumption is timed")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	o := bench.ConsumeOptions{Hours: *hours, Workers: *workers, RedisDB: *redisDB, LedgerLive: *ledgerLive}
+	if *cpu {
+		o.CPUReport = env.stderr
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {

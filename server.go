@@ -327,7 +327,7 @@ func runBench(ctx context.Context, env cmdEnv, args []string) error {
 			return err
 		}
 		fs.Usage()
-		return errors.New("bench needs a benchmark name: ingest, ledger or account")
+		return errors.New("bench needs a benchmark name: ingest, ledger, account or consume")
 	}
 	name, args := args[0], args[1:]
 	cfg, _, err := load(env)

@@ -40,6 +40,8 @@ type ConsumeOptions struct {
 	RedisDB int // the platform's queue DB index, flushed before and after; negative: lease a free one
 	// CPUProfile, when set, receives a CPU profile of the timed part.
 	CPUProfile io.Writer
+	// CPUReport, when set, receives one line on the CPU use of the timed part (see cpuSince).
+	CPUReport io.Writer
 	// LedgerLive keeps submitting batches to the in-process ledger stand-in while
 	// consumption is timed (by default they are submitted after).
 	LedgerLive bool
@@ -175,6 +177,7 @@ func Consume(ctx context.Context, lookup config.Lookup, log *slog.Logger, o Cons
 			return res, err
 		}
 	}
+	cpu := markCPU()
 	start := time.Now()
 	for i, sp := range spans {
 		wg.Go(func() {
@@ -185,6 +188,9 @@ func Consume(ctx context.Context, lookup config.Lookup, log *slog.Logger, o Cons
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	if o.CPUReport != nil {
+		fmt.Fprintln(o.CPUReport, cpuSince(cpu))
+	}
 	if o.CPUProfile != nil {
 		pprof.StopCPUProfile()
 	}

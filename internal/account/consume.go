@@ -69,17 +69,18 @@ const consumeWorkers = 2
 // the GGOs (the order Retire uses), and every cap counts pending parts, so re-running an
 // hour, or two racing runs, never retire or transfer twice. It returns nil when there was
 // nothing to do. Each amount moved is recorded as a ConsumptionEntry with its rule.
+//
+// An hour with more GGOs than MaxGgosPerOperation is consumed in as many operations (each
+// its own transaction and batch), in the same order and with the same result as in one: each
+// takes the next GGOs in expiry order and loads the caps and rooms the ones before left.
+// It returns the operations; none when there was nothing to do.
 // Errors: *InputError (hour not whole), database errors.
-func (s *Service) ConsumeHour(ctx context.Context, owner int64, hour time.Time) (*models.GgoOperation, error) {
+func (s *Service) ConsumeHour(ctx context.Context, owner int64, hour time.Time) ([]models.GgoOperation, error) {
 	hour = hour.UTC()
 	if !hour.Equal(hour.Truncate(time.Hour)) {
 		return nil, &InputError{Field: "input.hour", Message: "must be a whole hour"}
 	}
-	ops, _, err := s.consumeHours(ctx, owner, []time.Time{hour})
-	if err != nil || len(ops) == 0 {
-		return nil, err
-	}
-	return &ops[0], nil
+	return s.consumeChunk(ctx, owner, []time.Time{hour})
 }
 
 // ConsumePeriod consumes every hour in [from, until) where the owner holds STORED GGOs, as
@@ -123,19 +124,39 @@ func (s *Service) ConsumePeriod(ctx context.Context, owner int64, from, until ti
 					err = fmt.Errorf("consume from %s: panic: %v", chunk[0].Format(time.RFC3339), p)
 				}
 			}()
-			for len(chunk) > 0 {
-				ops, n, err := s.consumeHours(gctx, owner, chunk)
-				if err != nil {
-					return fmt.Errorf("consume from %s: %w", chunk[0].Format(time.RFC3339), err)
-				}
-				done[i] = append(done[i], ops...)
-				chunk = chunk[max(n, 1):]
-			}
-			return nil
+			done[i], err = s.consumeChunk(gctx, owner, chunk)
+			return err
 		})
 	}
 	err := g.Wait()
 	return slices.Concat(done...), err
+}
+
+// consumeChunk consumes hours (ascending) a transaction at a time, as many hours as fit
+// each, and an hour too big for one transaction in several. It returns the operations, also
+// those done before an error.
+func (s *Service) consumeChunk(ctx context.Context, owner int64, hours []time.Time) ([]models.GgoOperation, error) {
+	var out []models.GgoOperation
+	var after *ggoCursor
+	for len(hours) > 0 {
+		ops, n, next, err := s.consumeHours(ctx, owner, hours, after)
+		out = append(out, ops...)
+		if err != nil {
+			return out, fmt.Errorf("consume from %s: %w", hours[0].Format(time.RFC3339), err)
+		}
+		hours, after = hours[n:], next
+		if next == nil && n == 0 {
+			hours = hours[1:] // cannot happen (consumeRange handles at least one hour); never loop
+		}
+	}
+	return out, nil
+}
+
+// ggoCursor is where a consumption run stopped in an hour too big for one run: the last GGO
+// it took, in the order runs take them (begin, expiry, id).
+type ggoCursor struct {
+	beginAt, expiresAt time.Time
+	id                 int64
 }
 
 // consumeChunks groups hours (ascending, each with its count of GGOs) into chunks of at
@@ -174,31 +195,36 @@ func (s *Service) routes(ctx context.Context, db bun.IDB, owner int64, from, unt
 }
 
 // consumeHours consumes a chunk of hours (ascending) in one transaction and queues its
-// batch. It returns the operations, one per hour that moved something, and how many of the
-// hours it handled: fewer than all when the chunk outgrew one batch.
-func (s *Service) consumeHours(ctx context.Context, owner int64, hours []time.Time) ([]models.GgoOperation, int, error) {
+// batch. It returns the operations, one per hour that moved something, how many of the
+// hours it handled (fewer than all when the chunk outgrew one batch) and, when it stopped
+// within the next hour, where to go on in it. after, if not nil, is where to go on in the
+// first hour.
+func (s *Service) consumeHours(ctx context.Context, owner int64, hours []time.Time, after *ggoCursor) ([]models.GgoOperation, int, *ggoCursor, error) {
 	var ops []models.GgoOperation
 	var batchID string
 	var done int
+	var next *ggoCursor
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var err error
-		ops, batchID, done, err = s.consumeRange(ctx, tx, owner, hours)
+		ops, batchID, done, next, err = s.consumeRange(ctx, tx, owner, hours, after)
 		return err
 	})
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	if batchID != "" {
 		s.enqueue(ctx, batchID)
 	}
-	return ops, done, nil
+	return ops, done, next, nil
 }
 
 // consumeRange consumes hours (ascending, whole) in tx, with one ledger batch and one
-// operation per hour that moved something; it returns the operations, the batch and how
-// many of the hours it handled (at least one). Every hour is decided exactly as if it were
-// consumed alone: hours share no caps, rooms or GGOs, only the queries that load them.
-func (s *Service) consumeRange(ctx context.Context, tx bun.Tx, owner int64, hours []time.Time) ([]models.GgoOperation, string, int, error) {
+// operation per hour that moved something, starting after `after` in the first hour if it
+// is set. It returns the operations, the batch, how many of the hours it handled (at least
+// one, unless it cut an hour too big for one run) and, when it cut one, where to go on in
+// it. Every hour is decided exactly as if it were consumed alone: hours share no caps,
+// rooms or GGOs, only the queries that load them.
+func (s *Service) consumeRange(ctx context.Context, tx bun.Tx, owner int64, hours []time.Time, after *ggoCursor) ([]models.GgoOperation, string, int, *ggoCursor, error) {
 	unix := make([]int64, len(hours))
 	for i, h := range hours {
 		unix[i] = h.Unix()
@@ -207,15 +233,15 @@ func (s *Service) consumeRange(ctx context.Context, tx bun.Tx, owner int64, hour
 	// hour takes one of them, so runs of overlapping hours queue instead of deadlocking.
 	if _, err := tx.ExecContext(ctx, `SELECT count(pg_advisory_xact_lock(hashtextextended('originhub:consume:' || ?::text || ':' || h::text, 0)))
 		FROM (SELECT h FROM unnest(?::bigint[]) AS u(h) ORDER BY h) AS o`, owner, pgdialect.Array(unix)); err != nil {
-		return nil, "", 0, fmt.Errorf("lock consumption hours: %w", err)
+		return nil, "", 0, nil, fmt.Errorf("lock consumption hours: %w", err)
 	}
 	retirers, err := retireConsumers(ctx, tx, owner, hours)
 	if err != nil {
-		return nil, "", 0, err
+		return nil, "", 0, nil, err
 	}
 	ags, err := outboundAgreements(ctx, tx, owner, hours)
 	if err != nil {
-		return nil, "", 0, err
+		return nil, "", 0, nil, err
 	}
 	var routed []time.Time
 	for _, h := range hours {
@@ -224,19 +250,27 @@ func (s *Service) consumeRange(ctx context.Context, tx bun.Tx, owner int64, hour
 		}
 	}
 	if len(routed) == 0 {
-		return nil, "", len(hours), nil // nothing to route to: leave the GGOs unlocked
+		return nil, "", len(hours), nil, nil // nothing to route to: leave the GGOs unlocked
 	}
 	// Within an hour in expiry order, as a run of one hour takes them.
 	var ggos []models.Ggo
 	limit := s.cfg.MaxGgosPerOperation
-	if err := tx.NewSelect().Model(&ggos).
-		Where("g.user_id = ? AND g.state = 'STORED' AND g.begin_at IN (?) AND g.expires_at > ?", owner, bun.In(routed), s.clock()).
-		OrderExpr("g.begin_at, g.expires_at, g.id").Limit(int64(limit + 1)).For("UPDATE").Scan(ctx); err != nil {
-		return nil, "", 0, fmt.Errorf("lock ggos of the hours: %w", err)
+	q := tx.NewSelect().Model(&ggos).
+		Where("g.user_id = ? AND g.state = 'STORED' AND g.begin_at IN (?) AND g.expires_at > ?", owner, bun.In(routed), s.clock())
+	if after != nil {
+		q = q.Where("(g.begin_at, g.expires_at, g.id) > (?, ?, ?)", after.beginAt, after.expiresAt, after.id)
 	}
-	ggos, done := fitBatch(ggos, hours, limit)
+	if err := q.OrderExpr("g.begin_at, g.expires_at, g.id").Limit(int64(limit + 1)).For("UPDATE").Scan(ctx); err != nil {
+		return nil, "", 0, nil, fmt.Errorf("lock ggos of the hours: %w", err)
+	}
+	ggos, done, cut := fitBatch(ggos, hours, limit)
+	var next *ggoCursor
+	if cut {
+		last := ggos[len(ggos)-1]
+		next = &ggoCursor{beginAt: last.BeginAt, expiresAt: last.ExpiresAt, id: last.ID}
+	}
 	if len(ggos) == 0 {
-		return nil, "", done, nil
+		return nil, "", done, nil, nil
 	}
 	// The hours with GGOs, and where each one's GGOs start.
 	var held []time.Time
@@ -249,23 +283,23 @@ func (s *Service) consumeRange(ctx context.Context, tx bun.Tx, owner int64, hour
 	starts = append(starts, len(ggos))
 	caps, err := s.agreementCaps(ctx, tx, owner, ags, held)
 	if err != nil {
-		return nil, "", 0, err
+		return nil, "", 0, nil, err
 	}
 	rooms, err := counterpartRooms(ctx, tx, ags, held)
 	if err != nil {
-		return nil, "", 0, err
+		return nil, "", 0, nil, err
 	}
 	var labels map[string]string
 	var gsrns map[int64]string
 	for _, a := range ags {
 		if a.tech != nil && labels == nil {
 			if labels, err = technologyLabels(ctx, tx, ggos); err != nil {
-				return nil, "", 0, err
+				return nil, "", 0, nil, err
 			}
 		}
 		if a.gsrn != nil && gsrns == nil {
 			if gsrns, err = issuingGSRNs(ctx, tx, ggos); err != nil {
-				return nil, "", 0, err
+				return nil, "", 0, nil, err
 			}
 		}
 	}
@@ -284,11 +318,11 @@ func (s *Service) consumeRange(ctx context.Context, tx bun.Tx, owner int64, hour
 		txs, amount = txs+p.txs, amount+p.amount
 	}
 	if amount == 0 {
-		return nil, "", done, nil
+		return nil, "", done, next, nil
 	}
 	b, err := s.newBuilder(ctx, tx, owner)
 	if err != nil {
-		return nil, "", 0, err
+		return nil, "", 0, nil, err
 	}
 	// Every key the chunk signs with or makes, derived up front in batches.
 	keys, hourKeys := map[int64]int{}, map[int64][]time.Time{}
@@ -300,39 +334,39 @@ func (s *Service) consumeRange(ctx context.Context, tx bun.Tx, owner int64, hour
 		}
 	}
 	if err := b.prepareOwnKeys(spent); err != nil {
-		return nil, "", 0, err
+		return nil, "", 0, nil, err
 	}
 	if err := b.prepareKeys(ctx, keys); err != nil {
-		return nil, "", 0, err
+		return nil, "", 0, nil, err
 	}
 	if err := b.prepareHourKeys(ctx, hourKeys); err != nil {
-		return nil, "", 0, err
+		return nil, "", 0, nil, err
 	}
 	for i := range plans {
 		if err := plans[i].build(ctx, b); err != nil {
-			return nil, "", 0, err
+			return nil, "", 0, nil, err
 		}
 	}
 	ops, batchID, err := s.finishConsumption(ctx, b, plans)
 	if err != nil {
-		return nil, "", 0, err
+		return nil, "", 0, nil, err
 	}
-	return ops, batchID, done, nil
+	return ops, batchID, done, next, nil
 }
 
 // fitBatch keeps of ggos (by hour, up to limit+1 of them) those of the hours that fit one
 // batch of limit GGOs whole, and says how many of hours that covers. If the first hour
-// alone does not fit, it keeps that hour's first limit GGOs (the rest wait for the next
-// run), as a run of one hour always did.
-func fitBatch(ggos []models.Ggo, hours []time.Time, limit int) ([]models.Ggo, int) {
+// alone does not fit, it keeps that hour's first limit GGOs and reports the hour cut: the
+// hours before it are done, and the next run goes on in it after the last GGO kept.
+func fitBatch(ggos []models.Ggo, hours []time.Time, limit int) (kept []models.Ggo, done int, cut bool) {
 	if len(ggos) <= limit {
-		return ggos, len(hours)
+		return ggos, len(hours), false
 	}
-	cut := ggos[limit].BeginAt
-	if cut.Equal(ggos[0].BeginAt) {
-		return ggos[:limit], hoursBefore(hours, cut.Add(time.Hour))
+	at := ggos[limit].BeginAt
+	if at.Equal(ggos[0].BeginAt) {
+		return ggos[:limit], hoursBefore(hours, at), true
 	}
-	return ggos[:slices.IndexFunc(ggos, func(g models.Ggo) bool { return g.BeginAt.Equal(cut) })], hoursBefore(hours, cut)
+	return ggos[:slices.IndexFunc(ggos, func(g models.Ggo) bool { return g.BeginAt.Equal(at) })], hoursBefore(hours, at), false
 }
 
 // hoursBefore counts the hours (ascending) before t.

@@ -99,13 +99,15 @@ func TestFitBatch(t *testing.T) {
 		limit     int
 		wantGgos  int
 		wantHours int
+		wantCut   bool
 	}{
-		{"none", nil, 3, 0, 4},
-		{"all fit", []int{0, 1, 1}, 3, 3, 4},
-		{"the last hour does not fit", []int{0, 1, 2, 2}, 3, 2, 2},
-		{"the extra GGO starts an hour", []int{0, 1, 1, 3}, 3, 3, 3},
-		{"the first hour alone is too much", []int{1, 1, 1, 1}, 3, 3, 2},
-		{"hours without GGOs before the cut count as done", []int{1, 3}, 1, 1, 3},
+		{"none", nil, 3, 0, 4, false},
+		{"all fit", []int{0, 1, 1}, 3, 3, 4, false},
+		{"the last hour does not fit", []int{0, 1, 2, 2}, 3, 2, 2, false},
+		{"the extra GGO starts an hour", []int{0, 1, 1, 3}, 3, 3, 3, false},
+		{"the first hour alone is too much: cut, the hours before it done", []int{1, 1, 1, 1}, 3, 3, 1, true},
+		{"the first hour is too much for one GGO", []int{0, 0}, 1, 1, 0, true},
+		{"hours without GGOs before the cut count as done", []int{1, 3}, 1, 1, 3, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -113,9 +115,9 @@ func TestFitBatch(t *testing.T) {
 			for i, x := range tc.ggoHours {
 				ggos[i] = models.Ggo{ID: int64(i + 1), BeginAt: h(x)}
 			}
-			got, done := fitBatch(ggos, hours, tc.limit)
-			if len(got) != tc.wantGgos || done != tc.wantHours {
-				t.Errorf("fitBatch = %d GGOs, %d hours done; want %d, %d", len(got), done, tc.wantGgos, tc.wantHours)
+			got, done, cut := fitBatch(ggos, hours, tc.limit)
+			if len(got) != tc.wantGgos || done != tc.wantHours || cut != tc.wantCut {
+				t.Errorf("fitBatch = %d GGOs, %d hours done, cut %v; want %d, %d, %v", len(got), done, cut, tc.wantGgos, tc.wantHours, tc.wantCut)
 			}
 		})
 	}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/uptrace/bun/dialect/pgdialect"
 
+	"github.com/originhub/originhub/internal/account"
 	"github.com/originhub/originhub/internal/agreement"
 	"github.com/originhub/originhub/internal/app"
 	"github.com/originhub/originhub/internal/facility"
@@ -191,6 +194,59 @@ func (w *consumeWorld) routes(t *testing.T) (retired, transferred map[[2]int64]i
 	return retired, transferred
 }
 
+// handComputedAgreements makes TestConsumeHandComputed's agreements, in transfer priority
+// order: A1 to bob, 300 Wh per hour of Solar; A2 to bob, 50 % of the wind facility; A3 to
+// carol, limit-to-consumption; and D to bob, declined. Carol retires to her point K.
+func (w *consumeWorld) handComputedAgreements(t *testing.T) (a1, a2, a3 models.Agreement) {
+	t.Helper()
+	ctx := t.Context()
+	if err := w.facilities.SetRetiringPriority(ctx, w.carol.ID, []int64{w.carolCons}); err != nil {
+		t.Fatal(err)
+	}
+	amount, unit, pct := int64(300), models.UnitWh, 50
+	a1 = w.accept(t, w.alice, w.bob, agreement.ProposeInput{Reference: "A1", Amount: &amount, Unit: &unit, Technologies: []string{"Solar"}})
+	a2 = w.accept(t, w.alice, w.bob, agreement.ProposeInput{Reference: "A2", AmountPercent: &pct, FacilityGSRNs: []string{w.windGSRN}})
+	a3 = w.accept(t, w.alice, w.carol, agreement.ProposeInput{Reference: "A3", LimitToConsumption: true})
+	hundred := int64(100)
+	d, err := w.agreements.Propose(ctx, w.alice.ID, agreement.ProposeInput{Direction: agreement.Outbound, CounterpartID: w.bob.ID, Reference: "D",
+		Amount: &hundred, Unit: &unit, DateFrom: w.begin, DateTo: w.begin.AddDate(0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.agreements.Respond(ctx, w.bob.ID, d.ID, agreement.RespondInput{Accept: false}); err != nil {
+		t.Fatal(err)
+	}
+	return a1, a2, a3
+}
+
+// checkHandComputed checks the routes TestConsumeHandComputed computes by hand (A1
+// cancelled before hour 4), what alice keeps and her consumption log.
+func (w *consumeWorld) checkHandComputed(t *testing.T, a1, a2, a3 int64) {
+	t.Helper()
+	ctx := t.Context()
+	retired, transferred := w.routes(t)
+	eqMap(t, "retired to", retired, map[[2]int64]int64{
+		{w.cons1, 0}: 600, {w.cons2, 0}: 300, {w.cons1, 1}: 100, {w.cons1, 3}: 800,
+	})
+	eqMap(t, "transferred under", transferred, map[[2]int64]int64{
+		{a1, 0}: 300, {a2, 0}: 100, {a3, 0}: 200,
+		{a2, 1}: 1000, {a3, 1}: 50,
+		{a1, 2}: 300,
+	})
+	for h, want := range []int64{0, 850, 700, 0, 200} {
+		if got := w.stored(t, w.alice.ID, h); got != want {
+			t.Errorf("alice holds %d Wh at hour %d, want %d", got, h, want)
+		}
+	}
+	var logged int64
+	if err := w.p.app.DB.NewRaw("SELECT coalesce(sum(amount_wh), 0)::bigint FROM consumption_entries WHERE user_id = ?", w.alice.ID).Scan(ctx, &logged); err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(600 + 300 + 100 + 800 + 300 + 100 + 200 + 1000 + 50 + 300); logged != want {
+		t.Errorf("consumption log of alice sums to %d Wh, want %d", logged, want)
+	}
+}
+
 // checkParts checks every part automatic consumption made against the GGO it came from:
 // provenance copied, ownership and origin consistent with its rule, bookkeeping filled in,
 // and settled (retired or stored). It returns how many parts there are.
@@ -249,6 +305,16 @@ func eqMap(t *testing.T, what string, got, want map[[2]int64]int64) {
 	}
 }
 
+// handComputed is the world of TestConsumeHandComputed.
+var handComputed = series{
+	wind:  []int64{1000, 2000, 0, 400, 0},
+	solar: []int64{500, 0, 1000, 400, 200},
+	cons1: []int64{600, 100, 0, 1000, 0},
+	cons2: []int64{300, 0, 0, 0, 0},
+	cons3: []int64{900, 0, 0, 0, 0},
+	carol: []int64{400, 50, 0, 1000, 0},
+}
+
 // TestConsumeHandComputed routes five hours by priorities, fixed and percent agreements,
 // technology and facility filters and limit-to-consumption, and checks every amount.
 //
@@ -273,14 +339,7 @@ func eqMap(t *testing.T, what string, got, want map[[2]int64]int64) {
 // h3: wind 400 → c1 400; solar 400 → c1 400 (1000 consumed). Alice keeps 0.
 // h4: solar 200 → A1 cancelled, A3 room 0. Alice keeps 200.
 func TestConsumeHandComputed(t *testing.T) {
-	w := newConsumeWorld(t, series{
-		wind:  []int64{1000, 2000, 0, 400, 0},
-		solar: []int64{500, 0, 1000, 400, 200},
-		cons1: []int64{600, 100, 0, 1000, 0},
-		cons2: []int64{300, 0, 0, 0, 0},
-		cons3: []int64{900, 0, 0, 0, 0},
-		carol: []int64{400, 50, 0, 1000, 0},
-	})
+	w := newConsumeWorld(t, handComputed)
 	ctx := t.Context()
 	// Alice orders her consumption points over GraphQL; bob cannot touch or see them.
 	mpIDs := []string{relay.EncodeIntID("MeteringPoint", w.cons1), relay.EncodeIntID("MeteringPoint", w.cons2), relay.EncodeIntID("MeteringPoint", w.cons3)}
@@ -301,26 +360,11 @@ func TestConsumeHandComputed(t *testing.T) {
 	if code != 200 || string(resp.Data["facilities"]) != `[{"retiringPriority":0},{"retiringPriority":1},{"retiringPriority":2}]` {
 		t.Fatalf("alice's consumption facilities = %d %s", code, resp.Data["facilities"])
 	}
-	if err := w.facilities.SetRetiringPriority(ctx, w.carol.ID, []int64{w.carolCons}); err != nil {
-		t.Fatal(err)
-	}
-	amount, unit, pct := int64(300), models.UnitWh, 50
-	a1 := w.accept(t, w.alice, w.bob, agreement.ProposeInput{Reference: "A1", Amount: &amount, Unit: &unit, Technologies: []string{"Solar"}})
-	a2 := w.accept(t, w.alice, w.bob, agreement.ProposeInput{Reference: "A2", AmountPercent: &pct, FacilityGSRNs: []string{w.windGSRN}})
-	a3 := w.accept(t, w.alice, w.carol, agreement.ProposeInput{Reference: "A3", LimitToConsumption: true})
-	hundred := int64(100)
-	d, err := w.agreements.Propose(ctx, w.alice.ID, agreement.ProposeInput{Direction: agreement.Outbound, CounterpartID: w.bob.ID, Reference: "D",
-		Amount: &hundred, Unit: &unit, DateFrom: w.begin, DateTo: w.begin.AddDate(0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.agreements.Respond(ctx, w.bob.ID, d.ID, agreement.RespondInput{Accept: false}); err != nil {
-		t.Fatal(err)
-	}
+	a1, a2, a3 := w.handComputedAgreements(t)
 
 	// Hour 0 by two racing triggers: exactly one moves anything.
 	var wg sync.WaitGroup
-	ops := make([]*models.GgoOperation, 2)
+	ops := make([][]models.GgoOperation, 2)
 	errs := make([]error, 2)
 	for i := range 2 {
 		wg.Add(1)
@@ -333,7 +377,7 @@ func TestConsumeHandComputed(t *testing.T) {
 	if errs[0] != nil || errs[1] != nil {
 		t.Fatalf("racing ConsumeHour errors = %v, %v", errs[0], errs[1])
 	}
-	if (ops[0] == nil) == (ops[1] == nil) {
+	if len(ops[0])+len(ops[1]) != 1 {
 		t.Fatalf("racing ConsumeHour operations = %v, %v, want exactly one", ops[0], ops[1])
 	}
 	if _, err := w.p.app.Account.ConsumePeriod(ctx, w.alice.ID, w.hour(0), w.hour(4)); err != nil {
@@ -351,29 +395,7 @@ func TestConsumeHandComputed(t *testing.T) {
 		t.Fatal("consumption made no parts")
 	}
 
-	check := func(t *testing.T) {
-		retired, transferred := w.routes(t)
-		eqMap(t, "retired to", retired, map[[2]int64]int64{
-			{w.cons1, 0}: 600, {w.cons2, 0}: 300, {w.cons1, 1}: 100, {w.cons1, 3}: 800,
-		})
-		eqMap(t, "transferred under", transferred, map[[2]int64]int64{
-			{a1.ID, 0}: 300, {a2.ID, 0}: 100, {a3.ID, 0}: 200,
-			{a2.ID, 1}: 1000, {a3.ID, 1}: 50,
-			{a1.ID, 2}: 300,
-		})
-		for h, want := range []int64{0, 850, 700, 0, 200} {
-			if got := w.stored(t, w.alice.ID, h); got != want {
-				t.Errorf("alice holds %d Wh at hour %d, want %d", got, h, want)
-			}
-		}
-		var logged int64
-		if err := w.p.app.DB.NewRaw("SELECT coalesce(sum(amount_wh), 0)::bigint FROM consumption_entries WHERE user_id = ?", w.alice.ID).Scan(ctx, &logged); err != nil {
-			t.Fatal(err)
-		}
-		if want := int64(600 + 300 + 100 + 800 + 300 + 100 + 200 + 1000 + 50 + 300); logged != want {
-			t.Errorf("consumption log of alice sums to %d Wh, want %d", logged, want)
-		}
-	}
+	check := func(t *testing.T) { w.checkHandComputed(t, a1.ID, a2.ID, a3.ID) }
 	check(t)
 	// Carol's received GGOs were retired to her consumption automatically (the receive trigger).
 	testkit.Eventually(t, 30*time.Second, func() bool {
@@ -471,4 +493,61 @@ func TestConsumeHandComputed(t *testing.T) {
 			t.Errorf("log entry %+v: want a committed operation and a rule matching its target", e)
 		}
 	}
+}
+
+// TestConsumeHoursBiggerThanARun consumes TestConsumeHandComputed's world by a service that
+// takes one GGO per operation, so that every hour with wind and solar is too big for one
+// run: each hour is consumed in several operations, in the same order and with the same
+// hand-computed result; racing re-runs change nothing.
+func TestConsumeHoursBiggerThanARun(t *testing.T) {
+	w := newConsumeWorld(t, handComputed)
+	ctx := t.Context()
+	if err := w.facilities.SetRetiringPriority(ctx, w.alice.ID, []int64{w.cons1, w.cons2, w.cons3}); err != nil {
+		t.Fatal(err)
+	}
+	a1, a2, a3 := w.handComputedAgreements(t)
+	one := account.NewService(w.p.app.DB, w.p.app.Wallets, w.p.app.Outbox, account.Config{MaxGgosPerOperation: 1},
+		slog.New(slog.DiscardHandler), w.p.app.Clock)
+	// Every GGO of hours 0-3 moves something, each in an operation of its own: wind and
+	// solar at 0 and 3, one GGO at 1 and 2. (Nothing is left to alice at hours 0 and 3, so
+	// no trigger of the platform's own consumes them meanwhile.)
+	ops, err := one.ConsumePeriod(ctx, w.alice.ID, w.hour(0), w.hour(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hours []int
+	for _, op := range ops {
+		var c struct {
+			N    int       `bun:"n"`
+			Hour time.Time `bun:"hour"`
+		}
+		if err := w.p.app.DB.NewRaw("SELECT count(DISTINCT ggo_id) AS n, min(begin_at) AS hour FROM consumption_entries WHERE operation_id = ?", op.ID).Scan(ctx, &c); err != nil {
+			t.Fatal(err)
+		}
+		if c.N != 1 {
+			t.Errorf("operation %d consumed %d GGOs, want 1 (the limit)", op.ID, c.N)
+		}
+		hours = append(hours, int(c.Hour.Sub(w.begin)/time.Hour))
+	}
+	if want := []int{0, 0, 1, 2, 3, 3}; !slices.Equal(hours, want) {
+		t.Fatalf("operations of hours %v, want %v (one per GGO)", hours, want)
+	}
+	w.settle(t)
+	if _, err := w.agreements.Cancel(ctx, w.bob.ID, a1.ID); err != nil {
+		t.Fatal(err)
+	}
+	// Hour 4 (nothing to move once A1 is cancelled) and re-runs of hours 0-3, racing.
+	var wg sync.WaitGroup
+	var again [2][]models.GgoOperation
+	var errs [2]error
+	for i := range 2 {
+		wg.Go(func() { again[i], errs[i] = one.ConsumePeriod(ctx, w.alice.ID, w.hour(0), w.hour(5)) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs[:]...); err != nil || len(again[0])+len(again[1]) != 0 {
+		t.Fatalf("racing re-runs = %d and %d operations (%v), want none", len(again[0]), len(again[1]), err)
+	}
+	w.settle(t)
+	w.checkHandComputed(t, a1.ID, a2.ID, a3.ID)
+	w.checkParts(t)
 }

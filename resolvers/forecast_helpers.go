@@ -70,7 +70,7 @@ func (r *queryResolver) forecastByID(ctx context.Context, id string) (*models.Fo
 	if err != nil || gid.Type != typeForecast {
 		return nil, forecast.ErrNotFound // indistinguishable from others' forecasts
 	}
-	f, err := r.ForecastService.Newest(ctx, v.UserID, forecast.Query{PublicID: gid.Key})
+	f, err := r.ForecastService.Get(ctx, v.UserID, gid.Key)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +82,7 @@ func (r *queryResolver) newestForecast(ctx context.Context, reference *string, a
 	if err != nil {
 		return nil, err
 	}
-	f, err := r.ForecastService.Newest(ctx, v.UserID, forecast.Query{Reference: deref(reference), At: at})
+	f, err := r.ForecastService.Newest(ctx, v.UserID, deref(reference), at)
 	if errors.Is(err, forecast.ErrNotFound) {
 		return nil, nil
 	}
@@ -107,7 +107,7 @@ func subscribeForecasts(ctx context.Context, bus *pubsub.Bus, forecasts *forecas
 			if json.Unmarshal(raw, &ev) != nil || ev.ID == "" {
 				continue
 			}
-			f, err := forecasts.Newest(ctx, v.UserID, forecast.Query{PublicID: ev.ID})
+			f, err := forecasts.Get(ctx, v.UserID, ev.ID)
 			if err != nil || f.RecipientUserID != v.UserID {
 				continue // gone, not the viewer's, or one the viewer sent
 			}

@@ -86,7 +86,7 @@ func (r *Resolver) node(ctx context.Context, id string) (models.Node, error) {
 		}
 	case typeForecast:
 		var f models.Forecast
-		if f, err = r.ForecastService.Newest(ctx, v.UserID, forecast.Query{PublicID: gid.Key}); err == nil {
+		if f, err = r.ForecastService.Get(ctx, v.UserID, gid.Key); err == nil {
 			n = &f
 		}
 	case typeLedgerBatch:

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
 	"github.com/originhub/originhub/internal/input"
@@ -154,54 +155,50 @@ func event(f models.Forecast) Event {
 		Resolution: "PT" + strconv.Itoa(f.ResolutionSeconds) + "S"}
 }
 
-// Query narrows a user's forecasts (sent or received); empty fields match all.
-type Query struct {
-	PublicID  string
-	Reference string
-	At        *time.Time // begin ≤ At ≤ end
-	Offset    int
-	Limit     int // 1..100, default 50
-}
-
-// List returns the user's forecasts matching q, newest first, with the total.
-// Errors: *InputError (bad limit or offset).
-func (s *Service) List(ctx context.Context, user int64, q Query) ([]models.Forecast, int, error) {
-	if q.Limit == 0 {
-		q.Limit = 50
-	}
-	if q.Limit < 1 || q.Limit > 100 || q.Offset < 0 {
-		return nil, 0, &InputError{Field: "limit", Message: "limit is 1 to 100, offset at least 0"}
-	}
-	var out []models.Forecast
-	sq := s.db.NewSelect().Model(&out).Where("(fc.sender_user_id = ? OR fc.recipient_user_id = ?)", user, user)
-	if q.PublicID != "" {
-		sq = sq.Where("fc.public_id::text = ?", q.PublicID)
-	}
-	if q.Reference != "" {
-		sq = sq.Where("fc.reference = ?", q.Reference)
-	}
-	if q.At != nil {
-		sq = sq.Where("fc.begin_at <= ? AND fc.end_at >= ?", q.At.UTC(), q.At.UTC())
-	}
-	n, err := sq.OrderExpr("fc.created_at DESC, fc.id DESC").Offset(int64(q.Offset)).Limit(int64(q.Limit)).ScanAndCount(ctx)
+// Get returns the forecast with publicID if the user sent or received it.
+// Errors: ErrNotFound (also for an id that is not a UUID).
+func (s *Service) Get(ctx context.Context, user int64, publicID string) (models.Forecast, error) {
+	id, err := uuid.Parse(publicID)
 	if err != nil {
-		return nil, 0, fmt.Errorf("list forecasts: %w", err)
-	}
-	return out, int(n), nil
-}
-
-// Newest returns the user's newest forecast matching q.
-// Errors: ErrNotFound.
-func (s *Service) Newest(ctx context.Context, user int64, q Query) (models.Forecast, error) {
-	q.Offset, q.Limit = 0, 1
-	fs, _, err := s.List(ctx, user, q)
-	if err != nil {
-		return models.Forecast{}, err
-	}
-	if len(fs) == 0 {
 		return models.Forecast{}, ErrNotFound
 	}
-	return fs[0], nil
+	var f models.Forecast
+	// Compared as a uuid, not as text, so that the unique index finds it.
+	err = parties(s.db.NewSelect().Model(&f), user).Where("fc.public_id = ?", id.String()).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return models.Forecast{}, ErrNotFound
+	}
+	if err != nil {
+		return models.Forecast{}, fmt.Errorf("load forecast: %w", err)
+	}
+	return f, nil
+}
+
+// Newest returns the user's newest forecast, of the series reference unless it is empty
+// and covering at (begin ≤ at ≤ end) unless it is nil.
+// Errors: ErrNotFound.
+func (s *Service) Newest(ctx context.Context, user int64, reference string, at *time.Time) (models.Forecast, error) {
+	var f models.Forecast
+	q := parties(s.db.NewSelect().Model(&f), user)
+	if reference != "" {
+		q = q.Where("fc.reference = ?", reference)
+	}
+	if at != nil {
+		q = q.Where("fc.begin_at <= ? AND fc.end_at >= ?", at.UTC(), at.UTC())
+	}
+	err := q.OrderExpr("fc.created_at DESC, fc.id DESC").Limit(1).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return models.Forecast{}, ErrNotFound
+	}
+	if err != nil {
+		return models.Forecast{}, fmt.Errorf("newest forecast: %w", err)
+	}
+	return f, nil
+}
+
+// parties limits q to the forecasts the user sent or received: nobody else may read them.
+func parties(q *bun.SelectQuery, user int64) *bun.SelectQuery {
+	return q.Where("(fc.sender_user_id = ? OR fc.recipient_user_id = ?)", user, user)
 }
 
 // Series returns the distinct references the user sent and received.

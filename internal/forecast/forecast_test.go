@@ -104,24 +104,41 @@ func TestSubmitListAndVisibility(t *testing.T) {
 		t.Fatalf("%d FORECAST_RECEIVED deliveries (%v), want 2", hooks, err)
 	}
 	for _, who := range []int64{u[0].ID, u[1].ID} {
-		fs, total, err := s.List(ctx, who, forecast.Query{})
-		if err != nil || total != 2 || fs[0].Reference != "solar" {
-			t.Fatalf("List(party %d) = %d (%v), want 2, newest (solar) first", who, total, err)
+		page, err := s.Page(ctx, who, forecast.Filter{}, relay.Args{})
+		if err != nil || len(page.Edges) != 2 || page.Edges[0].Node.Reference != "solar" {
+			t.Fatalf("Page(party %d) = %+v (%v), want 2, newest (solar) first", who, page, err)
+		}
+		if got, err := s.Newest(ctx, who, "", nil); err != nil || got.Reference != "solar" {
+			t.Fatalf("Newest() = %+v, %v, want solar", got, err)
 		}
 		at := begin.Add(90 * time.Minute)
-		got, err := s.Newest(ctx, who, forecast.Query{At: &at})
+		got, err := s.Newest(ctx, who, "", &at)
 		if err != nil || got.Reference != "wind" {
 			t.Fatalf("Newest(at) = %+v, %v, want wind", got, err)
 		}
-		if got, err := s.Newest(ctx, who, forecast.Query{PublicID: first.PublicID}); err != nil || got.ID != first.ID {
-			t.Fatalf("Newest(id) = %+v, %v", got, err)
+		if got, err := s.Newest(ctx, who, "wind", nil); err != nil || got.ID != first.ID {
+			t.Fatalf("Newest(wind) = %+v, %v, want the first", got, err)
+		}
+		if _, err := s.Newest(ctx, who, "solar", &at); !errors.Is(err, forecast.ErrNotFound) {
+			t.Fatalf("Newest(solar, at) = %v, want ErrNotFound (solar starts a day later)", err)
+		}
+		if got, err := s.Get(ctx, who, first.PublicID); err != nil || got.ID != first.ID {
+			t.Fatalf("Get(id) = %+v, %v", got, err)
 		}
 	}
-	if fs, total, err := s.List(ctx, u[2].ID, forecast.Query{}); err != nil || total != 0 || len(fs) != 0 {
-		t.Fatalf("stranger List() = %d, %v, want none", total, err)
+	if page, err := s.Page(ctx, u[2].ID, forecast.Filter{}, relay.Args{}); err != nil || len(page.Edges) != 0 {
+		t.Fatalf("stranger Page() = %+v, %v, want none", page, err)
 	}
-	if _, err := s.Newest(ctx, u[2].ID, forecast.Query{PublicID: first.PublicID}); !errors.Is(err, forecast.ErrNotFound) {
-		t.Fatalf("stranger Newest(id) = %v, want ErrNotFound", err)
+	if _, err := s.Get(ctx, u[2].ID, first.PublicID); !errors.Is(err, forecast.ErrNotFound) {
+		t.Fatalf("stranger Get(id) = %v, want ErrNotFound", err)
+	}
+	if _, err := s.Newest(ctx, u[2].ID, "", nil); !errors.Is(err, forecast.ErrNotFound) {
+		t.Fatalf("stranger Newest() = %v, want ErrNotFound", err)
+	}
+	for _, bad := range []string{"", "not-a-uuid", first.PublicID + "0"} {
+		if _, err := s.Get(ctx, u[0].ID, bad); !errors.Is(err, forecast.ErrNotFound) {
+			t.Fatalf("Get(%q) = %v, want ErrNotFound", bad, err)
+		}
 	}
 	sent, received, err := s.Series(ctx, u[0].ID)
 	if err != nil || len(sent) != 2 || len(received) != 0 {

@@ -37,7 +37,7 @@ func (s *Service) Page(ctx context.Context, user int64, f Filter, args relay.Arg
 	q := s.db.NewSelect().Model((*models.Forecast)(nil))
 	switch {
 	case f.Direction == nil:
-		q = q.Where("(fc.sender_user_id = ? OR fc.recipient_user_id = ?)", user, user)
+		q = parties(q, user)
 	case *f.Direction == Sent:
 		q = q.Where("fc.sender_user_id = ?", user)
 	case *f.Direction == Received:

@@ -66,10 +66,16 @@ func (s *Service) Issue(ctx context.Context, tx bun.IDB, _ *ledger.Key, h publis
 	if err != nil {
 		return nil, fmt.Errorf("issue ggo for %s at %s: %w", mp.GSRN, m.BeginAt.UTC().Format(time.RFC3339), err)
 	}
-	var keyIndex int
-	if err := tx.NewRaw("SELECT key_index FROM metering_points WHERE id = ?", mp.ID).Scan(ctx, &keyIndex); err != nil {
+	// The GGO's id comes with the key index, so that it can be its own root in the insert
+	// (an issued GGO is the root of every part split from it).
+	var row struct {
+		KeyIndex int   `bun:"key_index"`
+		ID       int64 `bun:"id"`
+	}
+	if err := tx.NewRaw("SELECT key_index, nextval(pg_get_serial_sequence('ggos', 'id')) AS id FROM metering_points WHERE id = ?", mp.ID).Scan(ctx, &row); err != nil {
 		return nil, fmt.Errorf("key index of %s: %w", mp.GSRN, err)
 	}
+	keyIndex := row.KeyIndex
 	t, err := ledger.MeasurementIndex(m.BeginAt.UTC())
 	if err != nil {
 		return nil, err
@@ -77,6 +83,7 @@ func (s *Service) Issue(ctx context.Context, tx bun.IDB, _ *ledger.Key, h publis
 	now := s.clock()
 	mpID := mp.ID
 	g := models.Ggo{
+		ID: row.ID, RootID: &row.ID,
 		UserID: mp.UserID, MeteringPointID: &mpID, BeginAt: m.BeginAt.UTC(), EndAt: m.BeginAt.UTC().Add(time.Hour),
 		AmountWh: m.AmountWh, Sector: mp.Sector, TechnologyCode: *mp.TechnologyCode, FuelCode: *mp.FuelCode,
 		State: models.GgoPending, Origin: models.GgoIssued, Address: addr,
@@ -87,9 +94,6 @@ func (s *Service) Issue(ctx context.Context, tx bun.IDB, _ *ledger.Key, h publis
 	// unique index on (metering point, hour) of issued GGOs makes a second live one impossible.
 	if _, err := tx.NewInsert().Model(&g).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("record issued ggo: %w", err)
-	}
-	if _, err := tx.NewUpdate().Model(&g).Set("root_id = id").WherePK().Exec(ctx); err != nil {
-		return nil, fmt.Errorf("record issued ggo root: %w", err)
 	}
 	return []ledger.Tx{issue}, nil
 }

@@ -40,9 +40,10 @@ type agreementConsumer struct {
 // consumeChunkHours bounds the hours one consumption transaction covers (with
 // MaxGgosPerOperation, which binds first for an owner with more than two GGOs an hour). A
 // chunk is one database transaction and one ledger batch: a longer one shares its queries,
-// commit and batch among more hours (the month benchmark ran at about 1,150, 1,350 and
-// 1,500 GGOs/s with 24, 48 and 96 hours), but holds its rows longer and, should the ledger
-// refuse its batch, fails whole.
+// commit and batch among more hours (the month benchmark ran at about 2,020, 2,400 and
+// 2,300 GGOs/s with 48, 96 and 192 hours, where 192 is cut to about 100 by
+// MaxGgosPerOperation), but holds its rows longer and, should the ledger refuse its batch,
+// fails whole.
 const consumeChunkHours = 96
 
 // maxConsumeTxs bounds the ledger transactions of one consumption batch. The stand-in

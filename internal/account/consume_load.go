@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/originhub/originhub/models"
 )
@@ -26,10 +27,17 @@ func retireConsumers(ctx context.Context, tx bun.Tx, owner int64, hours []time.T
 	if len(mps) == 0 {
 		return nil, nil
 	}
-	ids := make([]int64, len(mps))
-	for i, mp := range mps {
-		ids[i] = mp.ID
+	// Every (point, hour) pair, looked up by the primary key one by one: as an IN list per
+	// column, with the table's statistics stale or missing (autovacuum off), Postgres
+	// scanned every hour of the points for each ledger batch, 85 ms a chunk at 4,000 hours.
+	pairMPs, pairHours := make([]int64, 0, len(mps)*len(hours)), make([]time.Time, 0, len(mps)*len(hours))
+	for _, mp := range mps {
+		for _, h := range hours {
+			pairMPs, pairHours = append(pairMPs, mp.ID), append(pairHours, h)
+		}
 	}
+	pairs := `unnest(?::bigint[], ?::timestamptz[]) AS k(mp, t)
+		JOIN measurement_publications p ON p.metering_point_id = k.mp AND p.begin_at = k.t`
 	var rows []struct {
 		MeteringPointID int64            `bun:"metering_point_id"`
 		BeginAt         time.Time        `bun:"begin_at"`
@@ -43,11 +51,10 @@ func retireConsumers(ctx context.Context, tx bun.Tx, owner int64, hours []time.T
 	var locked int
 	if err := tx.NewRaw(`
 		SELECT count(*) FROM (
-			SELECT 1 FROM measurement_publications p
+			SELECT 1 FROM `+pairs+`
 			JOIN ledger_batches b ON b.id = p.batch_id AND b.status = 'COMMITTED'
-			WHERE p.metering_point_id IN (?) AND p.begin_at IN (?)
 			ORDER BY p.metering_point_id, p.begin_at
-			FOR UPDATE OF p) AS l`, bun.In(ids), bun.In(hours)).Scan(ctx, &locked); err != nil {
+			FOR UPDATE OF p) AS l`, pgdialect.Array(pairMPs), pgdialect.Array(pairHours)).Scan(ctx, &locked); err != nil {
 		return nil, fmt.Errorf("lock consumption of the hours: %w", err)
 	}
 	if err := tx.NewRaw(`
@@ -55,9 +62,8 @@ func retireConsumers(ctx context.Context, tx bun.Tx, owner int64, hours []time.T
 		       coalesce((SELECT sum(g.amount_wh) FROM ggos g
 		                 WHERE g.retire_metering_point_id = p.metering_point_id AND g.begin_at = p.begin_at
 		                   AND g.state IN ('PENDING', 'LOCKED', 'RETIRED')), 0)::bigint AS retired
-		FROM measurement_publications p
-		JOIN ledger_batches b ON b.id = p.batch_id AND b.status = 'COMMITTED'
-		WHERE p.metering_point_id IN (?) AND p.begin_at IN (?)`, bun.In(ids), bun.In(hours)).Scan(ctx, &rows); err != nil {
+		FROM `+pairs+`
+		JOIN ledger_batches b ON b.id = p.batch_id AND b.status = 'COMMITTED'`, pgdialect.Array(pairMPs), pgdialect.Array(pairHours)).Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("read consumption of the hours: %w", err)
 	}
 	type pointHour struct{ mp, hour int64 }

@@ -75,14 +75,6 @@ func (b *builder) keyOf(g models.Ggo) (*ledger.Key, error) {
 // runs on the operation's own connection (asking the pool for a second one while holding a
 // transaction can exhaust it). An index taken by a rolled-back operation is a harmless gap.
 func (b *builder) newKey(ctx context.Context, user int64) (*ledger.Key, string, error) {
-	m, ok := b.masters[user]
-	if !ok {
-		var err error
-		if m, err = b.s.wallets.Master(ctx, b.tx, user); err != nil {
-			return nil, "", fmt.Errorf("open wallet of user %d: %w", user, err)
-		}
-		b.masters[user] = m
-	}
 	if ks := b.prepared[user]; len(ks) > 0 {
 		b.prepared[user] = ks[1:]
 		return ks[0].key, ks[0].path, nil
@@ -93,6 +85,10 @@ func (b *builder) newKey(ctx context.Context, user int64) (*ledger.Key, string, 
 		if err := b.reserveKeys(ctx, keyBlock); err != nil {
 			return nil, "", err
 		}
+	}
+	m, err := b.masterOf(ctx, user)
+	if err != nil {
+		return nil, "", err
 	}
 	k := b.keyIndexes[0]
 	b.keyIndexes = b.keyIndexes[1:]
@@ -105,6 +101,19 @@ func (b *builder) newKey(ctx context.Context, user int64) (*ledger.Key, string, 
 		b.remember(path, key)
 	}
 	return key, path, nil
+}
+
+// masterOf opens user's wallet, once per operation.
+func (b *builder) masterOf(ctx context.Context, user int64) (*ledger.Key, error) {
+	if m, ok := b.masters[user]; ok {
+		return m, nil
+	}
+	m, err := b.s.wallets.Master(ctx, b.tx, user)
+	if err != nil {
+		return nil, fmt.Errorf("open wallet of user %d: %w", user, err)
+	}
+	b.masters[user] = m
+	return m, nil
 }
 
 // keyBlock is how many key indexes newKey reserves at once.
@@ -146,13 +155,9 @@ func (b *builder) prepareKeys(ctx context.Context, counts map[int64]int) error {
 		b.prepared = make(map[int64][]pathedKey, len(counts))
 	}
 	for _, user := range slices.Sorted(maps.Keys(counts)) {
-		m, ok := b.masters[user]
-		if !ok {
-			var err error
-			if m, err = b.s.wallets.Master(ctx, b.tx, user); err != nil {
-				return fmt.Errorf("open wallet of user %d: %w", user, err)
-			}
-			b.masters[user] = m
+		m, err := b.masterOf(ctx, user)
+		if err != nil {
+			return err
 		}
 		n := counts[user]
 		idx := make([]uint32, n)
@@ -183,12 +188,11 @@ func (b *builder) prepareOwnKeys(paths []string) error {
 		if _, ok := b.ownKeys[p]; ok {
 			continue
 		}
-		i := strings.LastIndexByte(p, '/')
-		n, err := strconv.ParseUint(p[i+1:], 10, 31)
-		if i < 1 || err != nil {
+		up, n, ok := splitPath(p)
+		if !ok {
 			continue // not a plain path: ownKey explains it when it is asked for
 		}
-		siblings[p[:i]] = append(siblings[p[:i]], uint32(n))
+		siblings[up] = append(siblings[up], n)
 	}
 	for _, up := range slices.Sorted(maps.Keys(siblings)) {
 		parent, err := b.ownKey(up)
@@ -243,13 +247,13 @@ func (b *builder) ownKey(path string) (*ledger.Key, error) {
 	if k, ok := b.ownKeys[path]; ok {
 		return k, nil
 	}
-	i := strings.LastIndexByte(path, '/')
-	n, err := strconv.ParseUint(path[i+1:], 10, 31)
-	if i < 1 || err != nil {
+	up, n, ok := splitPath(path)
+	if !ok {
 		return b.master.DerivePath(path) // not a plain path: let it explain
 	}
 	var k *ledger.Key
-	if up := path[:i]; up == "m" {
+	var err error
+	if up == "m" {
 		// One step below the master: DerivePath takes m/0 from the master key's own cache.
 		k, err = b.master.DerivePath(path)
 	} else {
@@ -257,13 +261,23 @@ func (b *builder) ownKey(path string) (*ledger.Key, error) {
 		if parent, err = b.ownKey(up); err != nil {
 			return nil, err
 		}
-		k, err = parent.Child(uint32(n))
+		k, err = parent.Child(n)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("derive %q: %w", path, err)
 	}
 	b.remember(path, k)
 	return k, nil
+}
+
+// splitPath splits "m/a/.../i" into its parent path and last (non-hardened) index.
+func splitPath(path string) (up string, i uint32, ok bool) {
+	at := strings.LastIndexByte(path, '/')
+	n, err := strconv.ParseUint(path[at+1:], 10, 31)
+	if at < 1 || err != nil {
+		return "", 0, false
+	}
+	return path[:at], uint32(n), true
 }
 
 func (b *builder) remember(path string, k *ledger.Key) {

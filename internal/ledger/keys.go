@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
-	"github.com/decred/dcrd/dcrec/secp256k1/v4/ecdsa"
 	"github.com/tyler-smith/go-bip32"
 	"golang.org/x/crypto/ripemd160"
 )
@@ -105,8 +104,10 @@ func (k *Key) ExtendedPublicKey() string { return k.ext.PublicKey().B58Serialize
 // cached public key: go-bip32's own curve arithmetic takes ~2.5 ms per child, which made
 // every measurement hour cost that much. As in go-bip32 (and bip32utils), IL is added
 // modulo n without the IL >= n check; only a zero child key is refused.
-func (k *Key) Child(i uint32) (*Key, error) {
-	ks, err := k.Children([]uint32{i})
+func (k *Key) Child(i uint32) (*Key, error) { return one(k.Children([]uint32{i})) }
+
+// one is the single key of a batch derivation of one.
+func one(ks []*Key, err error) (*Key, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -227,13 +228,7 @@ const (
 )
 
 // TradedGGOKey derives m/0/n, the key of the user's n-th traded GGO.
-func (k *Key) TradedGGOKey(n uint32) (*Key, error) {
-	b, err := k.tradedBranch()
-	if err != nil {
-		return nil, err
-	}
-	return b.Child(n)
-}
+func (k *Key) TradedGGOKey(n uint32) (*Key, error) { return one(k.TradedGGOKeys([]uint32{n})) }
 
 // TradedGGOKeys derives m/0/n for each of ns at once (see Children).
 func (k *Key) TradedGGOKeys(ns []uint32) ([]*Key, error) {
@@ -266,11 +261,7 @@ func MeasurementIndex(begin time.Time) (uint32, error) {
 // the hour starting at begin. That one key owns the hour's MEASUREMENT
 // address, its issued GGO's address and its SETTLEMENT address.
 func (k *Key) MeasurementKey(begin time.Time) (*Key, error) {
-	t, err := MeasurementIndex(begin)
-	if err != nil {
-		return nil, err
-	}
-	return k.Child(t)
+	return one(k.MeasurementKeys([]time.Time{begin}))
 }
 
 // MeasurementKeys derives MeasurementKey for each of begins at once (see Children).
@@ -315,13 +306,8 @@ func (k *Key) Address(prefix Prefix) string {
 // Sign signs msg as the Sawtooth signer does: ECDSA over SHA-256(msg) with
 // an RFC 6979 nonce, low-S, encoded as 64 bytes r||s.
 func (k *Key) Sign(msg []byte) []byte {
-	d := sha256.Sum256(msg)
-	sig := ecdsa.Sign(k.priv, d[:])
-	r, s := sig.R(), sig.S()
-	out := make([]byte, 64)
-	r.PutBytesUnchecked(out[:32])
-	s.PutBytesUnchecked(out[32:])
-	return out
+	sig := signDigests([]*secp256k1.PrivateKey{k.priv}, [][32]byte{sha256.Sum256(msg)})
+	return sig[0][:]
 }
 
 // SignHex is Sign with the signature as 128 lowercase hex characters.

@@ -25,7 +25,6 @@ type builder struct {
 	owner   int64
 	master  *ledger.Key
 	masters map[int64]*ledger.Key // other parties' wallets, opened once
-	now     time.Time
 
 	keyIndexes []int64               // reserved, unused traded-GGO key indexes
 	prepared   map[int64][]pathedKey // new traded-GGO keys derived ahead, by user (prepareKeys)
@@ -52,7 +51,7 @@ func (s *Service) newBuilder(ctx context.Context, tx bun.Tx, owner int64) (*buil
 	if err != nil {
 		return nil, fmt.Errorf("open wallet: %w", err)
 	}
-	return &builder{s: s, tx: tx, owner: owner, master: master, masters: map[int64]*ledger.Key{owner: master}, now: s.clock()}, nil
+	return &builder{s: s, tx: tx, owner: owner, master: master, masters: map[int64]*ledger.Key{owner: master}}, nil
 }
 
 // keyOf derives the key that owns g in its owner's wallet.
@@ -96,7 +95,7 @@ func (b *builder) newKey(ctx context.Context, user int64) (*ledger.Key, string, 
 	if err != nil {
 		return nil, "", err
 	}
-	path := "m/0/" + strconv.FormatInt(k, 10)
+	path := tradedPath(uint32(k))
 	if user == b.owner {
 		b.remember(path, key)
 	}
@@ -134,6 +133,9 @@ func (b *builder) reserveKeys(ctx context.Context, n int) error {
 	return nil
 }
 
+// tradedPath is the path of the traded-GGO key with index k (ledger.Key.TradedGGOKey).
+func tradedPath(k uint32) string { return "m/0/" + strconv.FormatUint(uint64(k), 10) }
+
 // pathedKey is a derived key with its path in its wallet.
 type pathedKey struct {
 	key  *ledger.Key
@@ -170,7 +172,7 @@ func (b *builder) prepareKeys(ctx context.Context, counts map[int64]int) error {
 			return fmt.Errorf("derive keys of user %d: %w", user, err)
 		}
 		for i, k := range keys {
-			pk := pathedKey{key: k, path: "m/0/" + strconv.FormatUint(uint64(idx[i]), 10)}
+			pk := pathedKey{key: k, path: tradedPath(idx[i])}
 			if user == b.owner {
 				b.remember(pk.path, k)
 			}
@@ -409,12 +411,12 @@ type retirement struct {
 
 // retire retires rs to the consumption measurement of mp at hour, with its settlement.
 func (b *builder) retire(ctx context.Context, mp models.MeteringPoint, hour time.Time, measurementAddress string, rs []retirement) error {
-	mpKey, err := b.meteringPointKey(ctx, mp.ID)
-	if err != nil {
-		return fmt.Errorf("key of %s: %w", mp.GSRN, err)
-	}
 	hourKey, ok := b.hourKeys[mpHour{mp.ID, hour.Unix()}]
 	if !ok {
+		mpKey, err := b.meteringPointKey(ctx, mp.ID)
+		if err != nil {
+			return fmt.Errorf("key of %s: %w", mp.GSRN, err)
+		}
 		if hourKey, err = mpKey.MeasurementKey(hour); err != nil {
 			return err
 		}

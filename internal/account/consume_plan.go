@@ -11,6 +11,7 @@ import (
 type hourPlan struct {
 	hour     time.Time
 	retirers []retireConsumer // the hour's, by retiring priority; build fills their rs
+	retiring []bool           // per retirer: whether the plan retires to it
 	moves    []ggoMove
 	entries  []models.ConsumptionEntry // without their operation
 	amount   models.WattHours          // routed in all
@@ -37,8 +38,7 @@ type counterpartSector struct {
 // updates the rooms and caps it is given, which must be the hour's own.
 func planHour(owner int64, hour time.Time, ggos []models.Ggo, retirers []retireConsumer, agreements []agreementConsumer,
 	ltcRoom map[counterpartSector]models.WattHours, labels map[string]string, gsrns map[int64]string) hourPlan {
-	p := hourPlan{hour: hour, retirers: retirers}
-	used := make([]bool, len(retirers))
+	p := hourPlan{hour: hour, retirers: retirers, retiring: make([]bool, len(retirers))}
 	for gi := range ggos {
 		g := &ggos[gi]
 		left := g.AmountWh
@@ -98,7 +98,7 @@ func planHour(owner int64, hour time.Time, ggos []models.Ggo, retirers []retireC
 		m := ggoMove{g: g, shares: shares, retireTo: retireTo, whole: left == 0 && len(shares) == 1}
 		switch {
 		case m.whole && retireTo[0] >= 0: // retired as it is
-			used[retireTo[0]] = true
+			p.retiring[retireTo[0]] = true
 			p.txs++
 		case m.whole: // transferred as it is
 			p.txs++
@@ -109,14 +109,14 @@ func planHour(owner int64, hour time.Time, ggos []models.Ggo, retirers []retireC
 			p.txs++
 			for _, ri := range retireTo {
 				if ri >= 0 {
-					used[ri] = true
+					p.retiring[ri] = true
 					p.txs++
 				}
 			}
 		}
 		p.moves = append(p.moves, m)
 	}
-	for _, u := range used {
+	for _, u := range p.retiring {
 		if u {
 			p.txs++ // the settlement
 		}
@@ -127,13 +127,7 @@ func planHour(owner int64, hour time.Time, ggos []models.Ggo, retirers []retireC
 // needs adds to keys the new traded-GGO keys the plan's moves take, by owner, and to hours
 // the consumption points it retires to at its hour (their measurement keys sign).
 func (p *hourPlan) needs(keys map[int64]int, hours map[int64][]time.Time) {
-	retires := make([]bool, len(p.retirers))
 	for _, m := range p.moves {
-		for _, ri := range m.retireTo {
-			if ri >= 0 {
-				retires[ri] = true
-			}
-		}
 		if m.whole && m.retireTo[0] >= 0 {
 			continue // retired as it is: no new key
 		}
@@ -142,7 +136,7 @@ func (p *hourPlan) needs(keys map[int64]int, hours map[int64][]time.Time) {
 		}
 	}
 	for ri, r := range p.retirers {
-		if retires[ri] {
+		if p.retiring[ri] {
 			hours[r.mp.ID] = append(hours[r.mp.ID], p.hour)
 		}
 	}

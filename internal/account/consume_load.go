@@ -52,18 +52,16 @@ func retireConsumers(ctx context.Context, tx bun.Tx, owner int64, hours []time.T
 	if err := tx.NewRaw(`
 		SELECT count(*) FROM (
 			SELECT 1 FROM `+pairs+`
-			JOIN ledger_batches b ON b.id = p.batch_id AND b.status = 'COMMITTED'
+			`+onLedgerSQL+`
 			ORDER BY p.metering_point_id, p.begin_at
 			FOR UPDATE OF p) AS l`, pgdialect.Array(pairMPs), pgdialect.Array(pairHours)).Scan(ctx, &locked); err != nil {
 		return nil, fmt.Errorf("lock consumption of the hours: %w", err)
 	}
 	if err := tx.NewRaw(`
 		SELECT p.metering_point_id, p.begin_at, p.address, p.amount_wh,
-		       coalesce((SELECT sum(g.amount_wh) FROM ggos g
-		                 WHERE g.retire_metering_point_id = p.metering_point_id AND g.begin_at = p.begin_at
-		                   AND g.state IN ('PENDING', 'LOCKED', 'RETIRED')), 0)::bigint AS retired
+		       `+retiredSQL+`::bigint AS retired
 		FROM `+pairs+`
-		JOIN ledger_batches b ON b.id = p.batch_id AND b.status = 'COMMITTED'`, pgdialect.Array(pairMPs), pgdialect.Array(pairHours)).Scan(ctx, &rows); err != nil {
+		`+onLedgerSQL, pgdialect.Array(pairMPs), pgdialect.Array(pairHours)).Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("read consumption of the hours: %w", err)
 	}
 	type pointHour struct{ mp, hour int64 }
@@ -238,11 +236,9 @@ func counterpartRooms(ctx context.Context, tx bun.Tx, ags []agreementConsumer, h
 	if err := tx.NewRaw(`
 		SELECT user_id, sector, begin_at, sum(amount_wh)::bigint AS amount_wh FROM (
 			SELECT mp.user_id, mp.sector, p.begin_at,
-			       p.amount_wh - coalesce((SELECT sum(g.amount_wh) FROM ggos g
-			           WHERE g.retire_metering_point_id = p.metering_point_id AND g.begin_at = p.begin_at
-			             AND g.state IN ('PENDING', 'LOCKED', 'RETIRED')), 0) AS amount_wh
+			       p.amount_wh - `+retiredSQL+` AS amount_wh
 			FROM measurement_publications p
-			JOIN ledger_batches b ON b.id = p.batch_id AND b.status = 'COMMITTED'
+			`+onLedgerSQL+`
 			JOIN metering_points mp ON mp.id = p.metering_point_id
 			WHERE mp.user_id IN (?0) AND mp.type = 'CONSUMPTION' AND mp.retiring_priority IS NOT NULL AND p.begin_at IN (?1)
 			UNION ALL

@@ -48,6 +48,17 @@ func (s *Service) consumerPoint(ctx context.Context, db bun.IDB, owner int64, gs
 	return mp, nil
 }
 
+// retiredSQL is what is retired, or being retired, to the point of consumption row p
+// (measurement_publications) at its hour: its GGOs and parts pending, locked or retired to
+// it. Retire, automatic consumption and counterparts' rooms all count it so.
+const retiredSQL = `coalesce((SELECT sum(g.amount_wh) FROM ggos g
+	WHERE g.retire_metering_point_id = p.metering_point_id AND g.begin_at = p.begin_at
+	  AND g.state IN ('PENDING', 'LOCKED', 'RETIRED')), 0)`
+
+// onLedgerSQL keeps the publications p whose ledger batch committed: only consumption on
+// the ledger can be retired to.
+const onLedgerSQL = `JOIN ledger_batches b ON b.id = p.batch_id AND b.status = 'COMMITTED'`
+
 // lockConsumption locks the published, committed consumption hours of mp in [from, until)
 // and returns them with what is retired to each (pending retires included). The row locks
 // on the publications serialise every retire to the same measurement, so the cap cannot be
@@ -60,7 +71,7 @@ func lockConsumption(ctx context.Context, tx bun.Tx, mpID int64, from, until tim
 	err := tx.NewRaw(`
 		SELECT count(*) FROM (
 			SELECT 1 FROM measurement_publications p
-			JOIN ledger_batches b ON b.id = p.batch_id AND b.status = 'COMMITTED'
+			`+onLedgerSQL+`
 			WHERE p.metering_point_id = ? AND p.begin_at >= ? AND p.begin_at < ?
 			ORDER BY p.begin_at
 			FOR UPDATE OF p) AS l`, mpID, from, until).Scan(ctx, &locked)
@@ -70,11 +81,9 @@ func lockConsumption(ctx context.Context, tx bun.Tx, mpID int64, from, until tim
 	var hours []consumption
 	err = tx.NewRaw(`
 		SELECT p.begin_at, p.address, p.amount_wh,
-		       coalesce((SELECT sum(g.amount_wh) FROM ggos g
-		                 WHERE g.retire_metering_point_id = p.metering_point_id AND g.begin_at = p.begin_at
-		                   AND g.state IN ('PENDING', 'LOCKED', 'RETIRED')), 0)::bigint AS retired
+		       `+retiredSQL+`::bigint AS retired
 		FROM measurement_publications p
-		JOIN ledger_batches b ON b.id = p.batch_id AND b.status = 'COMMITTED'
+		`+onLedgerSQL+`
 		WHERE p.metering_point_id = ? AND p.begin_at >= ? AND p.begin_at < ?
 		ORDER BY p.begin_at`, mpID, from, until).Scan(ctx, &hours)
 	if err != nil {
